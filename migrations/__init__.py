@@ -1,0 +1,1 @@
+"""Alembic migrations of the zato-outconn schema, installed as ``zato_outconn.migrations``."""

@@ -1,0 +1,300 @@
+"""Typed templates for outgoing connections and security definitions.
+
+These frozen dataclasses are the one place that owns every setting's default and validation rule.
+The store, the CLI, the registry (and later the admin and import/export) build them and nothing
+else; constructing one validates it, so an invalid template cannot exist in memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar, TypeVar
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from zato_outconn.exceptions import ConfigError
+from zato_outconn.url_template import PathTemplate, TemplateError
+
+TRANSPORTS = ('plain_http', 'soap')
+HTTP_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS')
+DATA_FORMATS = ('json', 'form', 'none')
+SEC_TYPES = ('basic_auth', 'apikey', 'bearer')
+
+DEFAULT_TIMEOUT = 10.0
+MAX_NAME_LENGTH = 200
+MASK = '******'
+
+# RFC 9110 token characters: what a header name may be made of.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_MEDIA_TYPE = re.compile(r'^[!#$%&\'*+\-.^_`|~0-9A-Za-z]+/[!#$%&\'*+\-.^_`|~0-9A-Za-z]+(\s*;.*)?$')
+_CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+
+Template = TypeVar('Template', bound='_Template')
+
+
+def _check_name(value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError('name', 'is required')
+    if value != value.strip():
+        raise ConfigError('name', 'must not start or end with whitespace')
+    if len(value) > MAX_NAME_LENGTH:
+        raise ConfigError('name', f'must be at most {MAX_NAME_LENGTH} characters long')
+    if _CONTROL.search(value):
+        raise ConfigError('name', 'must not contain control characters')
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(name, f'must be one of {", ".join(choices)}; got {value!r}')
+
+
+def _check_header_name(name: str, value: object, *, optional: bool) -> None:
+    if optional and value == '':
+        return
+    if not isinstance(value, str) or not _HEADER_NAME.match(value):
+        raise ConfigError(name, f'must be an HTTP header name (letters, digits and -); got {value!r}')
+
+
+def _check_bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(name, f'must be true or false; got {value!r}')
+
+
+def _check_url(name: str, value: object, schemes: tuple[str, ...]) -> SplitResult:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(name, 'is required')
+    if _CONTROL.search(value) or ' ' in value:
+        raise ConfigError(name, 'must not contain spaces or control characters')
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        raise ConfigError(name, f'must be a URL starting with {" or ".join(s + "://" for s in schemes)}; '
+                                f'got {value!r}')
+    if not parts.hostname:
+        raise ConfigError(name, f'must name a host, as in {schemes[0]}://example.com:8080; got {value!r}')
+    try:
+        parts.port
+    except ValueError:
+        raise ConfigError(name, f'has an invalid port; got {value!r}') from None
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(name, 'must not contain a username or password; use a security definition')
+    if parts.query or parts.fragment:
+        raise ConfigError(name, 'must not contain a query string or fragment')
+    return parts
+
+
+@dataclass(frozen=True)
+class _Template:
+    """Shared behaviour: build from loose input, such as CLI options or form fields."""
+
+    # Fields whose input may arrive as text and must be coerced, by the type they hold.
+    _floats: ClassVar[tuple[str, ...]] = ()
+    _ints: ClassVar[tuple[str, ...]] = ()
+    _bools: ClassVar[tuple[str, ...]] = ()
+    _optional: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(item.name for item in fields(cls))
+
+    @classmethod
+    def from_input(cls: type[Template], raw: Mapping[str, Any]) -> Template:
+        """Build from loose input: text is coerced to each field's type, unknown fields refused."""
+        known = set(cls.field_names())
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ConfigError(unknown[0], f'is not a setting; known settings are {", ".join(sorted(known))}')
+        return cls(**{key: cls._coerce(key, value) for key, value in raw.items()})
+
+    def with_changes(self: Template, changes: Mapping[str, Any]) -> Template:
+        """A validated copy with these changes applied (loose input, as in ``from_input``)."""
+        merged = {item.name: getattr(self, item.name) for item in fields(self)}
+        merged.update(changes)
+        return type(self).from_input(merged)
+
+    @classmethod
+    def _coerce(cls, key: str, value: Any) -> Any:
+        if key in cls._optional and (value is None or value == ''):
+            return None
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if key in cls._floats:
+            try:
+                return float(text)
+            except ValueError:
+                raise ConfigError(key, f'must be a number of seconds; got {value!r}') from None
+        if key in cls._ints:
+            try:
+                return int(text)
+            except ValueError:
+                raise ConfigError(key, f'must be a whole number; got {value!r}') from None
+        if key in cls._bools:
+            lowered = text.lower()
+            if lowered in ('true', 'yes', 'on', '1'):
+                return True
+            if lowered in ('false', 'no', 'off', '0'):
+                return False
+            raise ConfigError(key, f'must be true or false; got {value!r}')
+        return value
+
+
+@dataclass(frozen=True)
+class OutconnConfig(_Template):
+    """The template of one outgoing connection (plain HTTP or SOAP)."""
+
+    name: str
+    host: str
+    transport: str = 'plain_http'
+    url_path: str = '/'
+    security: str | None = None
+    is_active: bool = True
+    connect_timeout: float = DEFAULT_TIMEOUT
+    read_timeout: float = DEFAULT_TIMEOUT
+    pool_size: int = 20
+    ping_method: str = 'HEAD'
+    data_format: str = 'json'
+    content_type: str | None = None
+    validate_tls: bool = True
+    ca_bundle: str | None = field(default=None, repr=False)
+    proxy: str | None = None
+    follow_redirects: bool = False
+    max_redirects: int = 10
+    # The X-Zato headers can be renamed per connection; an empty name switches that header off.
+    cid_header: str = 'X-Zato-CID'
+    component_header: str = 'X-Zato-Component'
+    msg_ts_header: str = 'X-Zato-Msg-TS'
+
+    _floats = ('connect_timeout', 'read_timeout')
+    _ints = ('pool_size', 'max_redirects')
+    _bools = ('is_active', 'validate_tls', 'follow_redirects')
+    _optional = ('security', 'content_type', 'ca_bundle', 'proxy')
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        _check_choice('transport', self.transport, TRANSPORTS)
+        host = _check_url('host', self.host, ('http', 'https'))
+        if host.path not in ('', '/'):
+            raise ConfigError('host', f'must not contain a path; put {host.path!r} in url_path instead')
+        # Normalise so that host + url_path never doubles or drops a slash.
+        object.__setattr__(self, 'host', urlunsplit((host.scheme, host.netloc, '', '', '')))
+
+        if not isinstance(self.url_path, str):
+            raise ConfigError('url_path', 'must be text')
+        try:
+            PathTemplate.parse(self.url_path)
+        except TemplateError as error:
+            raise ConfigError('url_path', str(error)) from None
+
+        if self.security is not None:
+            _check_name_field('security', self.security)
+        for name in self._bools:
+            _check_bool(name, getattr(self, name))
+        for name in self._floats:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+                    or value <= 0:
+                raise ConfigError(name, f'must be a positive number of seconds; got {value!r}')
+            object.__setattr__(self, name, float(value))
+        _check_int('pool_size', self.pool_size, 1, 1000)
+        _check_int('max_redirects', self.max_redirects, 1, 100)
+
+        if isinstance(self.ping_method, str):
+            object.__setattr__(self, 'ping_method', self.ping_method.upper())
+        _check_choice('ping_method', self.ping_method, HTTP_METHODS)
+        _check_choice('data_format', self.data_format, DATA_FORMATS)
+
+        if self.content_type is not None and (
+                not isinstance(self.content_type, str) or not _MEDIA_TYPE.match(self.content_type)
+                or _CONTROL.search(self.content_type)):
+            raise ConfigError('content_type', f'must be a media type such as application/xml; '
+                                              f'got {self.content_type!r}')
+        if self.ca_bundle is not None:
+            _check_ca_bundle(self.ca_bundle)
+        if self.proxy is not None:
+            _check_url('proxy', self.proxy, ('http', 'https'))
+        for name in ('cid_header', 'component_header', 'msg_ts_header'):
+            _check_header_name(name, getattr(self, name), optional=True)
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """``(connect, read)`` as requests takes it."""
+        return (self.connect_timeout, self.read_timeout)
+
+    @property
+    def address(self) -> str:
+        return self.host + self.url_path
+
+
+@dataclass(frozen=True)
+class SecurityConfig(_Template):
+    """A security definition: how requests authenticate.
+
+    ``secret`` is the password (basic_auth), the key (apikey) or the token (bearer). It never
+    appears in ``repr`` and is kept encrypted at rest.
+    """
+
+    name: str
+    sec_type: str
+    username: str | None = None
+    header_name: str | None = None
+    secret: str | None = field(default=None, repr=False)
+
+    _optional = ('username', 'header_name', 'secret')
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+        _check_choice('sec_type', self.sec_type, SEC_TYPES)
+        if self.sec_type == 'basic_auth':
+            if not self.username or not isinstance(self.username, str):
+                raise ConfigError('username', 'is required for basic_auth')
+            if ':' in self.username or _CONTROL.search(self.username):
+                raise ConfigError('username', 'must not contain a colon or control characters')
+        elif self.username is not None:
+            raise ConfigError('username', f'is used by basic_auth only, not by {self.sec_type}')
+
+        if self.sec_type == 'apikey':
+            if self.header_name is None:
+                object.__setattr__(self, 'header_name', 'X-API-Key')
+            _check_header_name('header_name', self.header_name, optional=False)
+        elif self.header_name is not None:
+            raise ConfigError('header_name', f'is used by apikey only, not by {self.sec_type}')
+
+        if self.secret is not None:
+            if not isinstance(self.secret, str):
+                raise ConfigError('secret', 'must be text')
+            if self.sec_type != 'basic_auth' and _CONTROL.search(self.secret):
+                raise ConfigError('secret', 'must not contain control characters or line breaks')
+
+    def public(self) -> dict[str, Any]:
+        """Everything but the secret, which shows only as set or not."""
+        values = dataclasses.asdict(self)
+        values['secret'] = MASK if self.secret else None
+        return values
+
+
+def _check_name_field(name: str, value: object) -> None:
+    try:
+        _check_name(value)
+    except ConfigError as error:
+        raise ConfigError(name, error.rule) from None
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(name, f'must be a whole number from {low} to {high}; got {value!r}')
+
+
+def _check_ca_bundle(value: object) -> None:
+    from cryptography import x509
+
+    if not isinstance(value, str) or '-----BEGIN CERTIFICATE-----' not in value:
+        raise ConfigError('ca_bundle', 'must be PEM text with one or more certificates '
+                                       '(-----BEGIN CERTIFICATE-----)')
+    try:
+        x509.load_pem_x509_certificates(value.encode('ascii'))
+    except (ValueError, UnicodeEncodeError) as error:
+        raise ConfigError('ca_bundle', f'is not valid PEM certificate text ({error})') from None
+

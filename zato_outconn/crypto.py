@@ -1,0 +1,91 @@
+"""Encryption of secrets at rest with Fernet.
+
+Keys come from ``ZATO_OUTCONN_SECRET_KEYS`` (comma-separated; the first one encrypts, all of them
+decrypt, so keys can be rotated). On the embedded SQLite default with no key set, a key file is
+created next to the database file, readable by its owner only, and a warning says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy.engine import make_url
+
+from zato_outconn.exceptions import SecretsError
+
+KEYS_ENV = 'ZATO_OUTCONN_SECRET_KEYS'
+KEY_FILE_SUFFIX = '.key'
+
+logger = logging.getLogger(__name__)
+
+
+class SecretBox:
+    """Encrypts and decrypts secret text with one or more Fernet keys."""
+
+    def __init__(self, keys: list[str]) -> None:
+        if not keys:
+            raise SecretsError(f'No secret keys given; set {KEYS_ENV}')
+        fernets = []
+        for number, key in enumerate(keys, 1):
+            try:
+                fernets.append(Fernet(key.strip().encode('ascii')))
+            except (ValueError, UnicodeEncodeError):
+                raise SecretsError(
+                    f'{KEYS_ENV}: key {number} is not a Fernet key (32 url-safe base64-encoded bytes); '
+                    'make one with: python -c "from cryptography.fernet import Fernet; '
+                    'print(Fernet.generate_key().decode())"') from None
+        self._fernet = MultiFernet(fernets)
+
+    def __repr__(self) -> str:
+        return '<SecretBox>'
+
+    def encrypt(self, plain: str) -> str:
+        return self._fernet.encrypt(plain.encode('utf-8')).decode('ascii')
+
+    def decrypt(self, token: str, *, what: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode('ascii')).decode('utf-8')
+        except InvalidToken:
+            raise SecretsError(
+                f'Cannot decrypt the secret of {what}: none of the keys in {KEYS_ENV} (or the key file) '
+                'is the one it was encrypted with') from None
+
+
+def load_secret_box(db_url: str) -> SecretBox:
+    """The keys for this database: from the environment, else a key file beside an SQLite file."""
+    configured = os.environ.get(KEYS_ENV, '')
+    keys = [key for key in configured.split(',') if key.strip()]
+    if keys:
+        return SecretBox(keys)
+
+    url = make_url(db_url)
+    if url.get_backend_name() != 'sqlite':
+        raise SecretsError(
+            f'{KEYS_ENV} is not set; a database other than SQLite needs it to encrypt and decrypt '
+            'secrets (one or more comma-separated Fernet keys, the same on every server)')
+    if not url.database or url.database == ':memory:':
+        logger.warning('%s is not set; secrets of this in-memory database use a key that lasts only '
+                       'as long as this process', KEYS_ENV)
+        return SecretBox([Fernet.generate_key().decode('ascii')])
+    return SecretBox([_key_from_file(Path(url.database + KEY_FILE_SUFFIX))])
+
+
+def _key_from_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding='ascii').strip()
+    except FileNotFoundError:
+        pass
+    key = Fernet.generate_key()
+    try:
+        # O_EXCL: if another process creates the file first, use its key rather than overwrite it.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding='ascii').strip()
+    with os.fdopen(descriptor, 'wb') as key_file:
+        key_file.write(key + b'\n')
+    logger.warning('%s is not set; created a secret key file %s (mode 0600). Keep it with the database '
+                   'and out of backups shared with others, or set %s instead', KEYS_ENV, path, KEYS_ENV)
+    return key.decode('ascii')

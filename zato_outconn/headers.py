@@ -1,0 +1,34 @@
+"""The X-Zato headers every request carries: correlation ID, component and timestamp."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+
+def msg_timestamp() -> str:
+    """Now in UTC as ISO 8601 with microseconds and no offset, e.g. 2013-04-26T23:41:45.271911."""
+    # strftime rather than isoformat, which drops the fraction when it happens to be zero.
+    return datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%f')
+
+
+@dataclass
+class Component:
+    """Names the process a request came from: ``<cluster>/<server>/<host>/<pid>/<thread>``."""
+
+    cluster: str = 'default'
+    server: str = 'server1'
+    host: str = field(default_factory=socket.gethostname)
+    _prefix: str = field(default='', init=False, repr=False)
+    _pid: int = field(default=0, init=False, repr=False)
+
+    def current(self) -> str:
+        pid = os.getpid()
+        # Recomputed after a fork, when the same object lives on in a child process.
+        if pid != self._pid:
+            self._prefix = f'{self.cluster}/{self.server}/{self.host}/{pid}/'
+            self._pid = pid
+        return self._prefix + threading.current_thread().name

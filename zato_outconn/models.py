@@ -1,0 +1,85 @@
+"""Database tables: outgoing connections and security definitions.
+
+Every setting of ``config.OutconnConfig`` and ``config.SecurityConfig`` is a typed column of the
+same name; defaults live in the config classes only, and the store always writes every column.
+Plain HTTP and SOAP connections share one table, told apart by ``transport``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import Boolean, MetaData, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, declared_attr, Mapped, mapped_column, relationship
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    # Named constraints, so that migrations can refer to them on every database.
+    metadata = MetaData(naming_convention={
+        'ix': 'ix_%(table_name)s_%(column_0_name)s',
+        'uq': 'uq_%(table_name)s_%(column_0_N_name)s',
+        'fk': 'fk_%(table_name)s_%(column_0_name)s',
+        'pk': 'pk_%(table_name)s',
+    })
+
+
+class _Versioned:
+    """Each row counts its edits and knows when it was created and last changed."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, object]:
+        # SQLAlchemy bumps the version on every UPDATE and refuses one made from a stale read,
+        # so two operators editing the same row cannot silently overwrite each other.
+        return {'version_id_col': cls.__table__.c.version}
+
+
+class SecurityDefinition(_Versioned, Base):
+    __tablename__ = 'security_definition'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    sec_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    username: Mapped[str | None] = mapped_column(String(200))
+    header_name: Mapped[str | None] = mapped_column(String(200))
+    # Fernet token of the password, key or token; never the plain text.
+    secret: Mapped[str | None] = mapped_column(Text)
+
+
+class OutgoingConnection(_Versioned, Base):
+    __tablename__ = 'outgoing_connection'
+    __table_args__ = (UniqueConstraint('transport', 'name'),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    transport: Mapped[str] = mapped_column(String(32), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    host: Mapped[str] = mapped_column(String(2000), nullable=False)
+    url_path: Mapped[str] = mapped_column(String(2000), nullable=False)
+    # RESTRICT: a definition in use cannot be deleted; the store says which connections use it.
+    security_id: Mapped[int | None] = mapped_column(
+        ForeignKey('security_definition.id', ondelete='RESTRICT'),
+        index=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    connect_timeout: Mapped[float] = mapped_column(Float, nullable=False)
+    read_timeout: Mapped[float] = mapped_column(Float, nullable=False)
+    pool_size: Mapped[int] = mapped_column(Integer, nullable=False)
+    ping_method: Mapped[str] = mapped_column(String(16), nullable=False)
+    data_format: Mapped[str] = mapped_column(String(16), nullable=False)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    validate_tls: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    ca_bundle: Mapped[str | None] = mapped_column(Text)
+    proxy: Mapped[str | None] = mapped_column(String(2000))
+    follow_redirects: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    max_redirects: Mapped[int] = mapped_column(Integer, nullable=False)
+    cid_header: Mapped[str] = mapped_column(String(200), nullable=False)
+    component_header: Mapped[str] = mapped_column(String(200), nullable=False)
+    msg_ts_header: Mapped[str] = mapped_column(String(200), nullable=False)
+
+    security: Mapped[SecurityDefinition | None] = relationship(lazy='joined')

@@ -1,0 +1,44 @@
+"""The result of a ping: a text report that also carries its facts as attributes."""
+
+from __future__ import annotations
+
+
+class PingResult(str):
+    """A one-line report of how the remote end answered, e.g.::
+
+        OK HEAD http://127.0.0.1:8000/customers/ -> 200 OK in 0.0042 s at 2026-11-21T07:20:01.123456 UTC
+
+    ``ok`` is false for a status of 400 or above and for any transport error, and the report
+    then says why. ``elapsed`` is in seconds.
+    """
+
+    ok: bool
+    status_code: int | None
+    elapsed: float
+    method: str
+    url: str
+    error: str | None
+    timestamp: str
+
+    def __new__(cls, *, method: str, url: str, timestamp: str, elapsed: float,
+                status_code: int | None = None, reason: str = '', error: str | None = None) -> PingResult:
+        ok = error is None and status_code is not None and status_code < 400
+        if error is not None:
+            outcome = f'failed: {error}'
+        else:
+            outcome = f'{status_code} {reason}'.rstrip()
+        text = f'{"OK" if ok else "FAIL"} {method} {url} -> {outcome} in {elapsed:.4f} s at {timestamp} UTC'
+        self = super().__new__(cls, text)
+        self.ok = ok
+        self.status_code = status_code
+        self.elapsed = elapsed
+        self.method = method
+        self.url = url
+        self.error = error
+        self.timestamp = timestamp
+        return self
+
+    def as_dict(self) -> dict[str, object]:
+        return {'ok': self.ok, 'status_code': self.status_code, 'elapsed': self.elapsed,
+                'method': self.method, 'url': self.url, 'error': self.error, 'timestamp': self.timestamp,
+                'report': str(self)}

@@ -1,0 +1,135 @@
+"""The registry: connection name -> item, per transport, as service code sees it.
+
+Lookups read a plain dict with no lock. Writers build a new dict and swap the reference, so a
+reader sees either the old mapping or the new one, never a half-updated one; a replaced connection
+is retired and closes its session once the calls in flight on it have finished.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from zato_outconn.config import TRANSPORTS, OutconnConfig
+from zato_outconn.connection import HTTPConnection
+from zato_outconn.exceptions import NotFound
+from zato_outconn.headers import Component
+from zato_outconn.store import Change, Store, Template
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutgoingItem:
+    """One named connection: its template (read-only) and the ``conn`` to call it through."""
+
+    config: OutconnConfig
+    conn: HTTPConnection
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+
+class TransportRegistry:
+    """The connections of one transport, looked up by name."""
+
+    def __init__(self, transport: str) -> None:
+        self.transport = transport
+        self._items: dict[str, OutgoingItem] = {}
+
+    def get(self, name: str) -> OutgoingItem | None:
+        """The item, or None if there is no connection of that name."""
+        return self._items.get(name)
+
+    def __getitem__(self, name: str) -> OutgoingItem:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise NotFound(f'{self.transport} connection', name) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def names(self) -> list[str]:
+        return sorted(self._items)
+
+    def _swap(self, items: dict[str, OutgoingItem]) -> dict[str, OutgoingItem]:
+        old, self._items = self._items, items
+        return old
+
+
+class Outgoing:
+    """``self.outgoing`` in service code: ``.plain_http`` and ``.soap`` registries built from a store."""
+
+    def __init__(self, store: Store, component: Component | None = None) -> None:
+        self._store = store
+        self._component = component or Component()
+        self._write_lock = threading.Lock()
+        self.plain_http = TransportRegistry('plain_http')
+        self.soap = TransportRegistry('soap')
+        self.reload()
+
+    def registry(self, transport: str) -> TransportRegistry:
+        if transport not in TRANSPORTS:
+            raise ValueError(f'Unknown transport {transport!r}; use one of {", ".join(TRANSPORTS)}')
+        return self.plain_http if transport == 'plain_http' else self.soap
+
+    def reload(self) -> None:
+        """Rebuild everything from the store."""
+        templates = self._store.load_templates()
+        with self._write_lock:
+            for transport in TRANSPORTS:
+                registry = self.registry(transport)
+                items = {t.config.name: self._build(t) for t in templates if t.config.transport == transport}
+                self._retire(registry._swap(items).values())
+        logger.info('Loaded %d outgoing connections', len(templates))
+
+    def apply(self, change: Change) -> None:
+        """Bring the registry up to date with one committed change, reloading only what it touched."""
+        with self._write_lock:
+            if change.kind == 'outconn':
+                assert change.transport is not None
+                registry = self.registry(change.transport)
+                items = dict(registry._items)
+                stale = [items.pop(name) for name in {change.name, change.old_name} if name in items]
+                if change.action != 'delete':
+                    for template in self._store.load_templates(transport=change.transport, name=change.name):
+                        items[template.config.name] = self._build(template)
+                registry._swap(items)
+                self._retire(stale)
+            elif change.kind == 'security' and change.action == 'edit':
+                # Deleting a definition in use is refused, and a new one has no users yet: only edits matter.
+                templates = self._store.load_templates(security=change.name)
+                for transport in TRANSPORTS:
+                    registry = self.registry(transport)
+                    fresh = {t.config.name: self._build(t) for t in templates if t.config.transport == transport}
+                    if not fresh:
+                        continue
+                    items = dict(registry._items)
+                    stale = [items[name] for name in fresh if name in items]
+                    items.update(fresh)
+                    registry._swap(items)
+                    self._retire(stale)
+
+    def close(self) -> None:
+        with self._write_lock:
+            for transport in TRANSPORTS:
+                self._retire(self.registry(transport)._swap({}).values())
+
+    def _build(self, template: Template) -> OutgoingItem:
+        conn = HTTPConnection(template.config, template.security, self._component, problem=template.problem)
+        return OutgoingItem(template.config, conn)
+
+    @staticmethod
+    def _retire(items: Iterable[OutgoingItem]) -> None:
+        for item in items:
+            item.conn.close()

@@ -1,0 +1,80 @@
+"""Security appliers: how a security definition turns into what a request carries.
+
+Each applier is a ``requests.auth.AuthBase``, so that the one request pipeline applies any of
+them the same way on every path, and schemes that need a challenge (digest, NTLM) or a token
+refresh on 401 can hook into the response later. New types register in ``APPLIERS``.
+"""
+
+from __future__ import annotations
+
+from base64 import b64encode
+from collections.abc import Callable
+
+from requests import PreparedRequest
+from requests.auth import AuthBase
+
+from zato_outconn.config import SecurityConfig
+from zato_outconn.exceptions import SecretsError
+
+
+class HeaderAuth(AuthBase):
+    """Sets one header to a value computed once, when the connection is built."""
+
+    def __init__(self, definition: str, header: str, value: str) -> None:
+        self.definition = definition
+        self.header = header
+        self._value = value
+
+    def __call__(self, request: PreparedRequest) -> PreparedRequest:
+        request.headers[self.header] = self._value
+        return request
+
+    def __repr__(self) -> str:
+        # The value is a credential: never part of any text the object produces.
+        return f'<{type(self).__name__} {self.definition!r} header={self.header}>'
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class BasicAuth(HeaderAuth):
+    def __init__(self, config: SecurityConfig) -> None:
+        self.username = config.username or ''
+        self._password = _secret(config)
+        token = b64encode(f'{self.username}:{self._password}'.encode('utf-8')).decode('ascii')
+        super().__init__(config.name, 'Authorization', f'Basic {token}')
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        return (self.username, self._password)
+
+
+class APIKeyAuth(HeaderAuth):
+    def __init__(self, config: SecurityConfig) -> None:
+        super().__init__(config.name, config.header_name or 'X-API-Key', _secret(config))
+
+
+class BearerAuth(HeaderAuth):
+    def __init__(self, config: SecurityConfig) -> None:
+        super().__init__(config.name, 'Authorization', f'Bearer {_secret(config)}')
+
+
+def _secret(config: SecurityConfig) -> str:
+    # An empty secret would go out as an empty password: fail loudly instead.
+    if not config.secret:
+        raise SecretsError(f'Security definition {config.name!r} has no secret set; '
+                           f'run: zato-outconn security set-password {config.name!r}')
+    return config.secret
+
+
+APPLIERS: dict[str, Callable[[SecurityConfig], AuthBase]] = {
+    'basic_auth': BasicAuth,
+    'apikey': APIKeyAuth,
+    'bearer': BearerAuth,
+}
+
+
+def build_applier(config: SecurityConfig) -> AuthBase:
+    return APPLIERS[config.sec_type](config)

@@ -1,0 +1,388 @@
+"""The store: the only way templates get into and out of the database.
+
+It validates through the typed config classes, encrypts secrets, writes in one transaction
+(nothing half-written on failure), bumps versions and timestamps, and tells subscribers what
+changed once the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from zato_outconn.config import MASK, OutconnConfig, SecurityConfig
+from zato_outconn.crypto import SecretBox, load_secret_box
+from zato_outconn.db import create_db_engine, resolve_db_url
+from zato_outconn.exceptions import ConfigError, Conflict, InUse, NotFound, SecretsError
+from zato_outconn.models import OutgoingConnection, SecurityDefinition, utc_now
+from zato_outconn.schema import check_current
+
+logger = logging.getLogger(__name__)
+
+# Settings stored in a column of the same name; 'security' is stored as a foreign key instead.
+_OUTCONN_COLUMNS = tuple(name for name in OutconnConfig.field_names() if name != 'security')
+_SECURITY_COLUMNS = tuple(name for name in SecurityConfig.field_names() if name != 'secret')
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a committed write changed; subscribers reload only what it names."""
+
+    kind: str  # 'outconn' or 'security'
+    action: str  # 'create', 'edit' or 'delete'
+    name: str
+    transport: str | None = None
+    old_name: str | None = None
+
+
+@dataclass(frozen=True)
+class OutconnRecord:
+    id: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    config: OutconnConfig
+
+    def as_dict(self) -> dict[str, Any]:
+        values = {name: getattr(self.config, name) for name in OutconnConfig.field_names()}
+        return {**values, 'id': self.id, 'version': self.version,
+                'created_at': self.created_at.isoformat(), 'updated_at': self.updated_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class SecurityRecord:
+    """A security definition as people may see it: the secret is only ever 'set' or not."""
+
+    id: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    config: SecurityConfig = field(repr=False)
+    used_by: tuple[str, ...] = ()
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self.config.secret)
+
+    def as_dict(self) -> dict[str, Any]:
+        values = self.config.public()
+        values.pop('secret')
+        return {**values, 'secret_set': self.has_secret, 'used_by': list(self.used_by), 'id': self.id,
+                'version': self.version, 'created_at': self.created_at.isoformat(),
+                'updated_at': self.updated_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class Template:
+    """What the registry needs to build one connection: its config and decrypted security."""
+
+    config: OutconnConfig
+    security: SecurityConfig | None
+    # Why the connection cannot be called (a secret that does not decrypt), or None.
+    problem: str | None = None
+
+
+class Store:
+    """Reads and writes templates in one database."""
+
+    def __init__(self, db_url: str | None = None, *, engine: Engine | None = None,
+                 check_schema: bool = True) -> None:
+        self.db_url = resolve_db_url(db_url)
+        self.engine = engine if engine is not None else create_db_engine(self.db_url)
+        if check_schema:
+            check_current(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._secret_box: SecretBox | None = None
+        self._box_lock = threading.Lock()
+        self._subscribers: list[Callable[[Change], None]] = []
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ change notification
+
+    def subscribe(self, callback: Callable[[Change], None]) -> None:
+        self._subscribers.append(callback)
+
+    def unsubscribe(self, callback: Callable[[Change], None]) -> None:
+        self._subscribers.remove(callback)
+
+    def _notify(self, change: Change) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(change)
+            except Exception:
+                # A subscriber's failure must not undo or hide a write that has committed.
+                logger.exception('Subscriber %r failed on %s', callback, change)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with self._sessions() as session:
+            try:
+                with session.begin():
+                    yield session
+            except StaleDataError:
+                raise Conflict('The row was changed by someone else since it was read; '
+                               'read it again and repeat the change') from None
+
+    # ------------------------------------------------------------------ secrets
+
+    @property
+    def secret_box(self) -> SecretBox:
+        with self._box_lock:
+            if self._secret_box is None:
+                self._secret_box = load_secret_box(self.db_url)
+            return self._secret_box
+
+    def _decrypt(self, row: SecurityDefinition) -> str | None:
+        if row.secret is None:
+            return None
+        return self.secret_box.decrypt(row.secret, what=f'security definition {row.name!r}')
+
+    # ------------------------------------------------------------------ security definitions
+
+    def create_security(self, config: SecurityConfig) -> SecurityRecord:
+        encrypted = self.secret_box.encrypt(config.secret) if config.secret else None
+        now = utc_now()
+        with self._transaction() as session:
+            if session.scalar(select(SecurityDefinition.id).where(SecurityDefinition.name == config.name)):
+                raise ConfigError('name', f'a security definition named {config.name!r} already exists')
+            row = SecurityDefinition(**{name: getattr(config, name) for name in _SECURITY_COLUMNS},
+                                     secret=encrypted, created_at=now, updated_at=now)
+            session.add(row)
+            self._flush_unique(session, 'name', f'a security definition named {config.name!r} already exists')
+            record = self._security_record(session, row)
+        self._notify(Change('security', 'create', config.name))
+        return record
+
+    def edit_security(self, name: str, changes: Mapping[str, Any]) -> SecurityRecord:
+        """Apply changes; a secret left out of them is kept as it is."""
+        with self._transaction() as session:
+            row = self._security_row(session, name)
+            current = self._security_config(row, None)
+            if 'sec_type' in changes and changes['sec_type'] != row.sec_type:
+                raise ConfigError('sec_type', 'cannot be changed; create a new definition of the other type')
+            updated = current.with_changes(changes)
+            if updated.name != name and session.scalar(
+                    select(SecurityDefinition.id).where(SecurityDefinition.name == updated.name)):
+                raise ConfigError('name', f'a security definition named {updated.name!r} already exists')
+            for column in _SECURITY_COLUMNS:
+                setattr(row, column, getattr(updated, column))
+            if updated.secret:
+                row.secret = self.secret_box.encrypt(updated.secret)
+            row.updated_at = utc_now()
+            self._flush_unique(session, 'name', f'a security definition named {updated.name!r} already exists')
+            record = self._security_record(session, row)
+        self._notify(Change('security', 'edit', updated.name, old_name=name))
+        return record
+
+    def set_secret(self, name: str, secret: str) -> SecurityRecord:
+        """Change only the secret (password, key or token) of a definition."""
+        with self._transaction() as session:
+            row = self._security_row(session, name)
+            config = self._security_config(row, secret)
+            if not config.secret:
+                raise ConfigError('secret', 'must not be empty')
+            row.secret = self.secret_box.encrypt(config.secret)
+            row.updated_at = utc_now()
+            session.flush()
+            record = self._security_record(session, row)
+        self._notify(Change('security', 'edit', name, old_name=name))
+        return record
+
+    def get_security(self, name: str) -> SecurityRecord:
+        with self._sessions() as session:
+            row = self._security_row(session, name)
+            return self._security_record(session, row)
+
+    def list_security(self) -> list[SecurityRecord]:
+        with self._sessions() as session:
+            rows = session.scalars(select(SecurityDefinition).order_by(SecurityDefinition.name)).all()
+            return [self._security_record(session, row) for row in rows]
+
+    def delete_security(self, name: str) -> None:
+        with self._transaction() as session:
+            row = self._security_row(session, name)
+            users = self._users_of(session, row.id)
+            if users:
+                raise InUse(name, users)
+            session.delete(row)
+        self._notify(Change('security', 'delete', name))
+
+    # ------------------------------------------------------------------ outgoing connections
+
+    def create_outconn(self, config: OutconnConfig) -> OutconnRecord:
+        now = utc_now()
+        duplicate = f'a {config.transport} connection named {config.name!r} already exists'
+        with self._transaction() as session:
+            if self._find_outconn_row(session, config.transport, config.name) is not None:
+                raise ConfigError('name', duplicate)
+            row = OutgoingConnection(**{name: getattr(config, name) for name in _OUTCONN_COLUMNS},
+                                     security=self._security_for(session, config.security),
+                                     created_at=now, updated_at=now)
+            session.add(row)
+            self._flush_unique(session, 'name', duplicate)
+            record = self._outconn_record(row)
+        self._notify(Change('outconn', 'create', config.name, config.transport))
+        return record
+
+    def edit_outconn(self, transport: str, name: str, changes: Mapping[str, Any]) -> OutconnRecord:
+        with self._transaction() as session:
+            row = self._outconn_row(session, transport, name)
+            if 'transport' in changes and changes['transport'] != transport:
+                raise ConfigError('transport', 'cannot be changed; create a new connection of the other transport')
+            updated = self._outconn_config(row).with_changes(changes)
+            duplicate = f'a {transport} connection named {updated.name!r} already exists'
+            if updated.name != name and self._find_outconn_row(session, transport, updated.name) is not None:
+                raise ConfigError('name', duplicate)
+            for column in _OUTCONN_COLUMNS:
+                setattr(row, column, getattr(updated, column))
+            row.security = self._security_for(session, updated.security)
+            row.updated_at = utc_now()
+            self._flush_unique(session, 'name', duplicate)
+            record = self._outconn_record(row)
+        self._notify(Change('outconn', 'edit', updated.name, transport, old_name=name))
+        return record
+
+    def get_outconn(self, transport: str, name: str) -> OutconnRecord:
+        with self._sessions() as session:
+            return self._outconn_record(self._outconn_row(session, transport, name))
+
+    def find_outconn(self, name: str, transport: str | None = None) -> OutconnRecord:
+        """The connection of this name; the transport is needed only when both have one so named."""
+        if transport is not None:
+            return self.get_outconn(transport, name)
+        with self._sessions() as session:
+            rows = session.scalars(select(OutgoingConnection).where(OutgoingConnection.name == name)).all()
+            if not rows:
+                raise NotFound('outgoing connection', name)
+            if len(rows) > 1:
+                raise ConfigError('transport', f'both a plain_http and a soap connection are named {name!r}; '
+                                               'say which with --transport')
+            return self._outconn_record(rows[0])
+
+    def list_outconns(self, transport: str | None = None) -> list[OutconnRecord]:
+        with self._sessions() as session:
+            query = select(OutgoingConnection).order_by(OutgoingConnection.transport, OutgoingConnection.name)
+            if transport is not None:
+                query = query.where(OutgoingConnection.transport == transport)
+            return [self._outconn_record(row) for row in session.scalars(query).unique()]
+
+    def delete_outconn(self, transport: str, name: str) -> None:
+        with self._transaction() as session:
+            session.delete(self._outconn_row(session, transport, name))
+        self._notify(Change('outconn', 'delete', name, transport))
+
+    # ------------------------------------------------------------------ what the registry loads
+
+    def load_templates(self, *, transport: str | None = None, name: str | None = None,
+                       security: str | None = None) -> list[Template]:
+        """Templates with decrypted security, optionally only those of one name or one definition."""
+        with self._sessions() as session:
+            query = select(OutgoingConnection)
+            if transport is not None:
+                query = query.where(OutgoingConnection.transport == transport)
+            if name is not None:
+                query = query.where(OutgoingConnection.name == name)
+            if security is not None:
+                query = query.join(OutgoingConnection.security).where(SecurityDefinition.name == security)
+            rows = session.scalars(query).unique().all()
+            securities: dict[int, tuple[SecurityConfig, str | None]] = {}
+            templates = []
+            for row in rows:
+                security_config, problem = None, None
+                if row.security is not None:
+                    if row.security.id not in securities:
+                        securities[row.security.id] = self._decrypted_security(row.security)
+                    security_config, problem = securities[row.security.id]
+                templates.append(Template(self._outconn_config(row), security_config, problem))
+            return templates
+
+    def _decrypted_security(self, row: SecurityDefinition) -> tuple[SecurityConfig, str | None]:
+        try:
+            secret = self._decrypt(row)
+        except SecretsError as error:
+            # One definition that cannot be decrypted must not stop every other connection loading.
+            logger.error('%s', error)
+            return self._public_security_config(row), str(error)
+        return self._security_config(row, secret), None
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _flush_unique(session: Session, field_name: str, message: str) -> None:
+        # The check before the write gives the clear message; this catches a concurrent writer.
+        try:
+            session.flush()
+        except IntegrityError:
+            raise ConfigError(field_name, message) from None
+
+    @staticmethod
+    def _security_row(session: Session, name: str) -> SecurityDefinition:
+        row = session.scalar(select(SecurityDefinition).where(SecurityDefinition.name == name))
+        if row is None:
+            raise NotFound('security definition', name)
+        return row
+
+    @staticmethod
+    def _security_for(session: Session, name: str | None) -> SecurityDefinition | None:
+        if name is None:
+            return None
+        row = session.scalar(select(SecurityDefinition).where(SecurityDefinition.name == name))
+        if row is None:
+            raise ConfigError('security', f'there is no security definition named {name!r}; create it first '
+                                          'with: zato-outconn security create')
+        return row
+
+    @staticmethod
+    def _find_outconn_row(session: Session, transport: str, name: str) -> OutgoingConnection | None:
+        return session.scalar(select(OutgoingConnection).where(
+            OutgoingConnection.transport == transport, OutgoingConnection.name == name))
+
+    def _outconn_row(self, session: Session, transport: str, name: str) -> OutgoingConnection:
+        row = self._find_outconn_row(session, transport, name)
+        if row is None:
+            raise NotFound(f'{transport} connection', name)
+        return row
+
+    @staticmethod
+    def _users_of(session: Session, security_id: int) -> list[str]:
+        return list(session.scalars(select(OutgoingConnection.name).where(
+            OutgoingConnection.security_id == security_id).order_by(OutgoingConnection.name)))
+
+    @staticmethod
+    def _security_config(row: SecurityDefinition, secret: str | None) -> SecurityConfig:
+        return SecurityConfig.from_input(
+            {**{column: getattr(row, column) for column in _SECURITY_COLUMNS}, 'secret': secret})
+
+    def _public_security_config(self, row: SecurityDefinition) -> SecurityConfig:
+        # Stands in for the secret without decrypting it: says only whether one is set.
+        return self._security_config(row, MASK if row.secret else None)
+
+    def _security_record(self, session: Session, row: SecurityDefinition) -> SecurityRecord:
+        return SecurityRecord(row.id, row.version, _utc(row.created_at), _utc(row.updated_at),
+                              self._public_security_config(row), tuple(self._users_of(session, row.id)))
+
+    @staticmethod
+    def _outconn_config(row: OutgoingConnection) -> OutconnConfig:
+        values = {name: getattr(row, name) for name in _OUTCONN_COLUMNS}
+        return OutconnConfig(**values, security=row.security.name if row.security is not None else None)
+
+    def _outconn_record(self, row: OutgoingConnection) -> OutconnRecord:
+        return OutconnRecord(row.id, row.version, _utc(row.created_at), _utc(row.updated_at),
+                             self._outconn_config(row))
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes even for timezone-aware columns; they were written in UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)

@@ -1,0 +1,97 @@
+"""The requests side of a connection: its session, TLS material, and error mapping.
+
+This is the one place where requests and urllib3 exceptions become the library's own.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from http.cookiejar import DefaultCookiePolicy
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from zato_outconn.config import OutconnConfig
+from zato_outconn.exceptions import (
+    ConnectError,
+    ConnectTimeout,
+    ReadTimeout,
+    TLSError,
+    TransportError,
+)
+
+# How many distinct hosts' pools one connection keeps: its own, plus a few that redirects lead to.
+_POOLS_PER_CONNECTION = 4
+
+
+def build_session(config: OutconnConfig) -> requests.Session:
+    """A session whose pool holds at most pool_size sockets; callers beyond that wait for one."""
+    session = requests.Session()
+    # Settings come from the template only, never from the process environment (proxies, CA bundle,
+    # netrc), so that every process that loads a template behaves the same.
+    session.trust_env = False
+    session.max_redirects = config.max_redirects
+    # Cookies are not carried from one call to the next: calls on behalf of different requests
+    # share a connection, and must not share state through it.
+    session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    adapter = HTTPAdapter(pool_connections=_POOLS_PER_CONNECTION, pool_maxsize=config.pool_size,
+                          pool_block=True, max_retries=Retry(total=0, read=False, redirect=False))
+    session.mount('http://', adapter)
+    session.mount('https://', adapter)
+    return session
+
+
+class CABundleFile:
+    """The template's CA bundle written to a private temporary file, as requests needs a path."""
+
+    def __init__(self, pem: str) -> None:
+        descriptor, self.path = tempfile.mkstemp(prefix='zato-outconn-ca-', suffix='.pem')
+        with os.fdopen(descriptor, 'w', encoding='ascii') as bundle:
+            bundle.write(pem)
+
+    def remove(self) -> None:
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+
+
+def map_requests_error(error: requests.RequestException, *, config: OutconnConfig, name: str, method: str,
+                       url: str, cid: str) -> TransportError:
+    """The most specific library exception for what requests raised, with a reason people can act on."""
+    context = {'name': name, 'method': method, 'url': url, 'cid': cid}
+    root = _root_cause(error)
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return ConnectTimeout(f'no connection within the connect timeout of {config.connect_timeout} s',
+                              **context)
+    if isinstance(error, requests.exceptions.Timeout):
+        return ReadTimeout(f'no answer within the read timeout of {config.read_timeout} s', **context)
+    if isinstance(error, requests.exceptions.SSLError):
+        return TLSError(f'TLS failed: {root}', **context)
+    if isinstance(error, requests.exceptions.ProxyError):
+        return ConnectError(f'the proxy failed: {root}', **context)
+    if isinstance(error, requests.exceptions.ConnectionError):
+        return ConnectError(f'cannot connect: {root}', **context)
+    if isinstance(error, requests.exceptions.TooManyRedirects):
+        return TransportError(f'more than max_redirects ({config.max_redirects}) redirects', **context)
+    return TransportError(f'{type(error).__name__}: {root}', **context)
+
+
+def _root_cause(error: BaseException) -> str:
+    """The innermost reason urllib3 gives (Connection refused, certificate verify failed...)."""
+    seen: set[int] = set()
+    current: BaseException = error
+    while id(current) not in seen:
+        seen.add(id(current))
+        inner = getattr(current, 'reason', None)
+        if not isinstance(inner, BaseException) and current.args and isinstance(current.args[0], BaseException):
+            inner = current.args[0]
+        if not isinstance(inner, BaseException):
+            break
+        current = inner
+    text = str(current)
+    # urllib3 prefixes its messages with the connection's repr; the URL is in the error already.
+    _, separator, rest = text.partition('): ')
+    return rest if separator and text.startswith(('HTTPConnection', 'HTTPSConnection', '<')) else text
