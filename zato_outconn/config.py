@@ -54,7 +54,8 @@ def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
 def _check_header_name(name: str, value: object, *, optional: bool) -> None:
     if optional and value == '':
         return
-    if not isinstance(value, str) or not _HEADER_NAME.match(value):
+    # fullmatch: with match, '$' would also let a trailing line break through.
+    if not isinstance(value, str) or not _HEADER_NAME.fullmatch(value):
         raise ConfigError(name, f'must be an HTTP header name (letters, digits and -); got {value!r}')
 
 

@@ -58,6 +58,8 @@ class Runtime:
 
     def __init__(self, db_url: str | None = None, *, cluster: str | None = None,
                  server: str | None = None, store: Store | None = None) -> None:
+        # A store handed in belongs to the caller, who closes it.
+        self._owns_store = store is None
         self.store = store if store is not None else Store(db_url)
         self.component = Component(cluster=cluster or os.environ.get(CLUSTER_ENV) or 'default',
                                    server=server or os.environ.get(SERVER_ENV) or 'server1')
@@ -75,7 +77,8 @@ class Runtime:
     def close(self) -> None:
         self.store.unsubscribe(self.outgoing.apply)
         self.outgoing.close()
-        self.store.close()
+        if self._owns_store:
+            self.store.close()
 
     def __enter__(self) -> Runtime:
         return self

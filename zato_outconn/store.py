@@ -385,4 +385,7 @@ class Store:
 
 def _utc(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes even for timezone-aware columns; they were written in UTC.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    # PostgreSQL hands them back in the session's time zone, which need not be UTC.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)

@@ -1,0 +1,131 @@
+"""Real HTTP servers on 127.0.0.1 for the tests: they record what arrives on the wire."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Seen:
+    """One request as the server received it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    client_port: int
+
+
+@dataclass
+class Recorder:
+    requests: list[Seen] = field(default_factory=list)
+    open_sockets: int = 0
+    max_open_sockets: int = 0
+    client_ports: set[int] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def last(self) -> Seen:
+        return self.requests[-1]
+
+
+class RecordingHandler(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    server: _RecordingServer
+
+    def log_message(self, *_args: Any) -> None:
+        pass
+
+    def _handle(self) -> None:
+        length = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(length) if length else b''
+        seen = Seen(self.command, self.path, dict(self.headers.items()), body, self.client_address[1])
+        recorder = self.server.recorder
+        with recorder.lock:
+            recorder.requests.append(seen)
+
+        # /sleep/<seconds>/... waits before answering; /status/<code>/... answers with that status.
+        parts = self.path.split('?')[0].strip('/').split('/')
+        status = 200
+        if len(parts) >= 2 and parts[0] == 'sleep':
+            time.sleep(float(parts[1]))
+        if len(parts) >= 2 and parts[0] == 'status':
+            status = int(parts[1])
+        if len(parts) >= 2 and parts[0] == 'redirect':
+            self.send_response(302)
+            self.send_header('Location', '/' + '/'.join(parts[1:]))
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
+
+        payload = json.dumps({
+            'method': seen.method, 'path': seen.path, 'headers': seen.headers,
+            'body': body.decode('utf-8', 'replace')}).encode('utf-8')
+        self.send_response(status)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(payload)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+
+class _RecordingServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        self.recorder = Recorder()
+        super().__init__(('127.0.0.1', 0), RecordingHandler)
+
+    def process_request_thread(self, request: socket.socket, client_address: Any) -> None:
+        recorder = self.recorder
+        with recorder.lock:
+            recorder.open_sockets += 1
+            recorder.max_open_sockets = max(recorder.max_open_sockets, recorder.open_sockets)
+            recorder.client_ports.add(client_address[1])
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with recorder.lock:
+                recorder.open_sockets -= 1
+
+
+class RecordingServer:
+    """Starts in a thread; ``url`` is its base address and ``recorder`` what it saw."""
+
+    def __init__(self) -> None:
+        self._server = _RecordingServer()
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={'poll_interval': 0.05},
+                                        daemon=True)
+
+    def __enter__(self) -> RecordingServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f'http://{host}:{port}'
+
+    @property
+    def recorder(self) -> Recorder:
+        return self._server.recorder
+
+
+def refused_port() -> int:
+    """A port on 127.0.0.1 where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]

@@ -1,0 +1,163 @@
+"""Transport behaviour against real servers: timeouts, refused connections, TLS, proxies, pools, gevent."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+
+from zato_outconn import ConnectError, ReadTimeout, TLSError, TransportError
+
+from tests.servers import Recorder, RecordingHandler, refused_port
+
+
+def test_read_timeout_against_a_server_that_sleeps(make_conn: Any) -> None:
+    item = make_conn(url_path='/sleep/2', read_timeout=0.3)
+    with pytest.raises(ReadTimeout) as raised:
+        item.conn.get('cid-slow')
+    error = raised.value
+    assert (error.name, error.method, error.cid) == ('CRM', 'GET', 'cid-slow')
+    assert error.url.endswith('/sleep/2')
+    assert '0.3 s' in str(error) and 'cid-slow' in str(error)
+    assert isinstance(error.__cause__, Exception)
+
+
+def test_connection_refused(make_conn: Any) -> None:
+    item = make_conn(host=f'http://127.0.0.1:{refused_port()}', url_path='/x')
+    with pytest.raises(ConnectError) as raised:
+        item.conn.post('cid-r', {'a': 1})
+    assert 'refused' in str(raised.value).lower()
+    assert raised.value.method == 'POST' and raised.value.name == 'CRM'
+    assert isinstance(raised.value, TransportError)
+
+
+# ---------------------------------------------------------------------- TLS
+
+
+@pytest.fixture(scope='module')
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture
+def https_server(ca: trustme.CA) -> Iterator[str]:
+    server = ThreadingHTTPServer(('127.0.0.1', 0), RecordingHandler)
+    server.recorder = Recorder()  # type: ignore[attr-defined]
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert('127.0.0.1', 'localhost').configure_cert(context)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f'https://127.0.0.1:{server.server_address[1]}'
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_untrusted_certificate_is_a_tls_error(make_conn: Any, https_server: str) -> None:
+    item = make_conn(host=https_server)
+    with pytest.raises(TLSError, match='certificate'):
+        item.conn.get('cid-1')
+
+
+def test_stored_ca_bundle_is_trusted(make_conn: Any, https_server: str, ca: trustme.CA) -> None:
+    item = make_conn(host=https_server, ca_bundle=ca.cert_pem.bytes().decode())
+    assert item.conn.get('cid-1').json()['method'] == 'GET'
+    bundle = item.conn._ca_bundle.path
+    assert Path(bundle).exists()
+    item.conn.close()
+    assert not Path(bundle).exists()
+
+
+def test_validation_can_be_switched_off(make_conn: Any, https_server: str) -> None:
+    item = make_conn(host=https_server, validate_tls=False)
+    with pytest.warns(Warning):  # urllib3 warns about unverified HTTPS, and it should
+        assert item.conn.get('cid-1').status_code == 200
+
+
+# ---------------------------------------------------------------------- proxies and environment
+
+
+def test_proxy_is_used(make_conn: Any, http_server: Any) -> None:
+    # The recording server stands in for the proxy: a proxied request carries the absolute URL.
+    item = make_conn(host='http://crm.invalid:8080', url_path='/customers/{id}', proxy=http_server.url)
+    item.conn.get('cid-1', {'id': 7})
+    assert http_server.recorder.last.path == 'http://crm.invalid:8080/customers/7'
+
+
+def test_environment_proxies_are_ignored(make_conn: Any, http_server: Any,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('HTTP_PROXY', f'http://127.0.0.1:{refused_port()}')
+    item = make_conn()
+    assert item.conn.get('cid-1').status_code == 200
+
+
+# ---------------------------------------------------------------------- pools and concurrency
+
+
+def test_sixteen_threads_share_a_pool_of_four(make_conn: Any, http_server: Any) -> None:
+    item = make_conn(url_path='/sleep/0.05', pool_size=4)
+    errors: list[BaseException] = []
+    statuses: list[int] = []
+
+    def work() -> None:
+        try:
+            for _ in range(5):
+                statuses.append(item.conn.get('cid-t').status_code)
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert statuses == [200] * 80
+    assert http_server.recorder.max_open_sockets <= 4
+    assert len(http_server.recorder.client_ports) <= 4
+
+
+GEVENT_SCRIPT = textwrap.dedent('''
+    from gevent import monkey
+    monkey.patch_all()
+
+    import json, sys, time
+    import gevent
+    from zato_outconn import OutconnConfig, Runtime
+
+    with Runtime(sys.argv[1]) as runtime:
+        runtime.store.create_outconn(OutconnConfig(
+            name='Slow', host=sys.argv[2], url_path='/sleep/0.2', pool_size=50))
+        conn = runtime.outgoing.plain_http['Slow'].conn
+        started = time.perf_counter()
+        jobs = [gevent.spawn(conn.get, f'cid-{n}') for n in range(50)]
+        gevent.joinall(jobs, raise_error=True)
+        elapsed = time.perf_counter() - started
+        print(json.dumps({'elapsed': elapsed, 'statuses': [job.value.status_code for job in jobs]}))
+''')
+
+
+def test_gevent_calls_run_together(sqlite_url: str, http_server: Any, tmp_path: Path) -> None:
+    script = tmp_path / 'gevent_calls.py'
+    script.write_text(GEVENT_SCRIPT)
+    finished = subprocess.run([sys.executable, str(script), sqlite_url, http_server.url],
+                              capture_output=True, text=True, timeout=60, check=False)
+    assert finished.returncode == 0, finished.stderr
+    result = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert result['statuses'] == [200] * 50
+    # Fifty calls of 0.2 s each, one after another, would take 10 s.
+    assert result['elapsed'] < 2.0
+    assert len(http_server.recorder.requests) == 50
