@@ -161,3 +161,12 @@ def test_gevent_calls_run_together(sqlite_url: str, http_server: Any, tmp_path: 
     # Fifty calls of 0.2 s each, one after another, would take 10 s.
     assert result['elapsed'] < 2.0
     assert len(http_server.recorder.requests) == 50
+
+
+def test_caller_timeout_overrides_but_none_keeps_the_templates(make_conn: Any) -> None:
+    item = make_conn(url_path='/sleep/1', read_timeout=5)
+    with pytest.raises(ReadTimeout):
+        item.conn.get('cid-1', timeout=(1, 0.2))
+    fast = make_conn('Fast', url_path='/sleep/1', read_timeout=0.2)
+    with pytest.raises(ReadTimeout):
+        fast.conn.get('cid-1', timeout=None)

@@ -118,6 +118,9 @@ class HTTPConnection:
         """Send one request; ``prefetch=False`` streams the response (requests' ``stream=True``)."""
         if 'stream' in kwargs:
             prefetch = not kwargs.pop('stream')
+        if kwargs.get('timeout', ...) is None:
+            # None would mean waiting forever; a connection always has a timeout, the template's.
+            del kwargs['timeout']
         unknown = set(kwargs) - _SEND_OVERRIDES - _PREPARE_EXTRAS
         if unknown:
             raise TypeError(f'{method.lower()}() got unexpected keyword arguments: {", ".join(sorted(unknown))}')
