@@ -80,6 +80,9 @@ class RecordingHandler(BaseHTTPRequestHandler):
 class _RecordingServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # Many clients connect at once in the concurrency tests; the default backlog of 5 would make
+    # the kernel drop their connection attempts and the clients retry a second later.
+    request_queue_size = 128
 
     def __init__(self) -> None:
         self.recorder = Recorder()

@@ -165,7 +165,7 @@ def test_gevent_calls_run_together(sqlite_url: str, http_server: Any, tmp_path: 
 
 def test_caller_timeout_overrides_but_none_keeps_the_templates(make_conn: Any) -> None:
     item = make_conn(url_path='/sleep/1', read_timeout=5)
-    with pytest.raises(ReadTimeout):
+    with pytest.raises(ReadTimeout, match='read timeout of 0.2 s'):
         item.conn.get('cid-1', timeout=(1, 0.2))
     fast = make_conn('Fast', url_path='/sleep/1', read_timeout=0.2)
     with pytest.raises(ReadTimeout):

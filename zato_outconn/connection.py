@@ -189,7 +189,8 @@ class HTTPConnection:
             try:
                 response = session.send(prepared, stream=stream, **send_kwargs)
             except requests.RequestException as error:
-                mapped = map_requests_error(error, config=config, **self._context(method, url, cid))
+                mapped = map_requests_error(error, timeout=send_kwargs['timeout'],
+                                            max_redirects=config.max_redirects, **self._context(method, url, cid))
                 logger.warning('%s %s %s failed in %.4f s cid=%s: %s', self.name, method, url,
                                perf_counter() - start, cid, mapped.reason)
                 raise mapped from error

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import tempfile
 from http.cookiejar import DefaultCookiePolicy
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -58,16 +59,19 @@ class CABundleFile:
             pass
 
 
-def map_requests_error(error: requests.RequestException, *, config: OutconnConfig, name: str, method: str,
-                       url: str, cid: str) -> TransportError:
-    """The most specific library exception for what requests raised, with a reason people can act on."""
+def map_requests_error(error: requests.RequestException, *, timeout: Any, max_redirects: int, name: str,
+                       method: str, url: str, cid: str) -> TransportError:
+    """The most specific library exception for what requests raised, with a reason people can act on.
+
+    ``timeout`` is what the call used: the template's ``(connect, read)`` or the caller's own.
+    """
     context = {'name': name, 'method': method, 'url': url, 'cid': cid}
     root = _root_cause(error)
+    connect_timeout, read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
     if isinstance(error, requests.exceptions.ConnectTimeout):
-        return ConnectTimeout(f'no connection within the connect timeout of {config.connect_timeout} s',
-                              **context)
+        return ConnectTimeout(f'no connection within the connect timeout of {connect_timeout} s', **context)
     if isinstance(error, requests.exceptions.Timeout):
-        return ReadTimeout(f'no answer within the read timeout of {config.read_timeout} s', **context)
+        return ReadTimeout(f'no answer within the read timeout of {read_timeout} s', **context)
     if isinstance(error, requests.exceptions.SSLError):
         return TLSError(f'TLS failed: {root}', **context)
     if isinstance(error, requests.exceptions.ProxyError):
@@ -75,7 +79,7 @@ def map_requests_error(error: requests.RequestException, *, config: OutconnConfi
     if isinstance(error, requests.exceptions.ConnectionError):
         return ConnectError(f'cannot connect: {root}', **context)
     if isinstance(error, requests.exceptions.TooManyRedirects):
-        return TransportError(f'more than max_redirects ({config.max_redirects}) redirects', **context)
+        return TransportError(f'more than max_redirects ({max_redirects}) redirects', **context)
     return TransportError(f'{type(error).__name__}: {root}', **context)
 
 
