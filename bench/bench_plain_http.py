@@ -55,8 +55,8 @@ TARGET = Target(subject='zato-outconn', peer='requests', limit=1.0, aim=0.8)
 
 
 @dataclass(frozen=True)
-class Sample:
-    """The three clients of the comparison, ready to call the server."""
+class Contenders:
+    """The three ways of making the call, ready to call the server."""
 
     zato: HTTPConnection
     session: requests.Session
@@ -73,27 +73,28 @@ class Sample:
 
 
 def main() -> None:
-    options = build_parser(__doc__.splitlines()[0]).parse_args()
+    options = build_parser(TITLE).parse_args()
     logging.basicConfig(level=logging.WARNING)
     with ExitStack() as stack:
         server = stack.enter_context(LocalServer(REPLY))
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix='zato-outconn-bench-')))
-        sample = stack.enter_context(open_sample(server, folder))
-        check(sample)
-        timings = measure(sample.clients(), calls=options.calls, round_size=options.round_size,
+        contenders = stack.enter_context(open_contenders(server, folder))
+        check(contenders)
+        timings = measure(contenders.clients(), calls=options.calls, round_size=options.round_size,
                           warmup=options.warmup)
-    details = _details(sample.url, timings, options.round_size)
+    details = _details(contenders.url, timings, options.round_size)
     report(TITLE, timings, TARGET, as_json=options.json, details=details)
 
 
 @contextmanager
-def open_sample(server: LocalServer, folder: Path) -> Iterator[Sample]:
+def open_contenders(server: LocalServer, folder: Path) -> Iterator[Contenders]:
     """The three clients, pointed at ``server``; all of them are closed on the way out."""
     with ExitStack() as stack:
         runtime = stack.enter_context(create_runtime(folder, server.url))
         session = stack.enter_context(requests.Session())
         pool = stack.enter_context(urllib3.HTTPConnectionPool('127.0.0.1', server.port))
-        yield Sample(runtime.outgoing.plain_http[CONNECTION].conn, session, pool, server.url + PATH_AND_QUERY)
+        conn = runtime.outgoing.plain_http[CONNECTION].conn
+        yield Contenders(conn, session, pool, server.url + PATH_AND_QUERY)
 
 
 def create_runtime(folder: Path, host: str) -> Runtime:
@@ -119,19 +120,19 @@ def create_runtime(folder: Path, host: str) -> Runtime:
     return runtime
 
 
-def check(sample: Sample) -> None:
+def check(contenders: Contenders) -> None:
     """Fail before timing anything unless all three clients get the same answer from the same URL."""
     cid = new_cid()
-    zato_response = sample.zato.get(cid, PARAMS)
-    peer_response = sample.session.get(sample.url)
-    pool_response = sample.pool.request('GET', PATH_AND_QUERY)
+    zato_response = contenders.zato.get(cid, PARAMS)
+    peer_response = contenders.session.get(contenders.url)
+    pool_response = contenders.pool.request('GET', PATH_AND_QUERY)
     if {zato_response.status_code, peer_response.status_code, pool_response.status} != {200}:
         raise RuntimeError('The benchmark server did not answer 200 to every client')
     if not zato_response.content == peer_response.content == pool_response.data == REPLY.body:
         raise RuntimeError('The clients did not all read the whole reply')
-    if zato_response.url != sample.url or peer_response.url != sample.url:
+    if zato_response.url != contenders.url or peer_response.url != contenders.url:
         raise RuntimeError(f'zato-outconn called {zato_response.url}, requests {peer_response.url}; '
-                           f'both should call {sample.url}')
+                           f'both should call {contenders.url}')
     sent = zato_response.request.headers
     expected = ('Authorization', 'X-Zato-CID', 'X-Zato-Component', 'X-Zato-Msg-TS')
     missing = [name for name in expected if name not in sent]
@@ -141,7 +142,8 @@ def check(sample: Sample) -> None:
 
 def _details(url: str, timings: list[Timing], round_size: int) -> dict[str, object]:
     return {'url': url, 'calls_per_client': timings[0].calls, 'round_size': round_size,
-            'python': platform.python_version(), 'requests': requests.__version__, 'urllib3': urllib3.__version__}
+            'python': platform.python_version(), 'requests': requests.__version__,
+            'urllib3': urllib3.__version__}
 
 
 if __name__ == '__main__':

@@ -121,7 +121,7 @@ class HTTPConnection:
         if kwargs.get('timeout', ...) is None:
             # None would mean waiting forever; a connection always has a timeout, the template's.
             del kwargs['timeout']
-        unknown = set(kwargs) - _SEND_OVERRIDES - _PREPARE_EXTRAS
+        unknown = kwargs.keys() - _SEND_OVERRIDES - _PREPARE_EXTRAS if kwargs else None
         if unknown:
             raise TypeError(f'{method.lower()}() got unexpected keyword arguments: {", ".join(sorted(unknown))}')
         path, query = self._fill(params, method, cid)

@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 
 def msg_timestamp() -> str:
     """Now in UTC as ISO 8601 with microseconds and no offset, e.g. 2013-04-26T23:41:45.271911."""
-    # strftime rather than isoformat, which drops the fraction when it happens to be zero.
-    return datetime.now(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%f')
+    # timespec keeps the fraction even when it happens to be zero; no offset, as the format says.
+    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec='microseconds')
 
 
 @dataclass
