@@ -200,7 +200,7 @@ def test_pool_size_bounds_accepted(value: int) -> None:
     assert outconn(pool_size=value).pool_size == value
 
 
-# ---------------------------------------------------------------------- ping method, data format, content type
+# ---------------------------------------------------------------------- ping method, data format, media type
 
 @pytest.mark.parametrize('method', ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
 def test_known_ping_methods_accepted(method: str) -> None:
@@ -338,8 +338,10 @@ def test_from_input_coerces_text() -> None:
     assert config.follow_redirects is True
 
 
-@pytest.mark.parametrize(('text', 'value'), [('true', True), ('True', True), ('1', True), ('yes', True),
-                                             ('false', False), ('FALSE', False), ('0', False), ('off', False)])
+@pytest.mark.parametrize(('text', 'value'), [
+    ('true', True), ('True', True), ('1', True), ('yes', True),
+    ('false', False), ('FALSE', False), ('0', False), ('off', False),
+])
 def test_from_input_boolean_words(text: str, value: bool) -> None:
     assert OutconnConfig.from_input({'name': 'CRM', 'host': HOST, 'validate_tls': text}).validate_tls is value
 

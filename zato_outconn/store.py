@@ -100,7 +100,13 @@ class Store:
         self.db_url = resolve_db_url(db_url)
         self.engine = engine if engine is not None else create_db_engine(self.db_url)
         if check_schema:
-            check_current(self.engine)
+            try:
+                check_current(self.engine)
+            except BaseException:
+                # The caller never gets this store to close, so close the engine made for it here.
+                if engine is None:
+                    self.engine.dispose()
+                raise
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._secret_box: SecretBox | None = None
         self._box_lock = threading.Lock()

@@ -1,0 +1,143 @@
+"""Migrations on real SQLite and PostgreSQL: they build exactly the models, and go down and up again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect
+from sqlalchemy.engine import make_url
+
+from zato_outconn import OutconnConfig, SchemaError, SecurityConfig, Store
+from zato_outconn.db import create_db_engine
+from zato_outconn.models import Base, OutgoingConnection, SecurityDefinition
+from zato_outconn.schema import check_current, downgrade, head_revision, upgrade
+
+TABLES = {'outgoing_connection', 'security_definition'}
+
+
+@pytest.fixture
+def engine(empty_db_url: str) -> Iterator[Engine]:
+    engine = create_db_engine(empty_db_url)
+    yield engine
+    engine.dispose()
+
+
+def differences(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+
+
+def tables(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(inspect(connection).get_table_names())
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def test_upgrade_on_empty_database_matches_models(engine: Engine) -> None:
+    upgrade(engine)
+    assert differences(engine) == []
+    assert TABLES <= tables(engine)
+
+
+def test_upgrade_reaches_head(engine: Engine) -> None:
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert head_revision() is not None
+    assert current_revision(engine) == head_revision()
+
+
+def test_upgrade_twice_is_harmless(engine: Engine) -> None:
+    upgrade(engine)
+    upgrade(engine)
+    assert differences(engine) == []
+
+
+def test_downgrade_to_base_removes_tables(engine: Engine) -> None:
+    upgrade(engine)
+    downgrade(engine)
+    assert not TABLES & tables(engine)
+    assert current_revision(engine) is None
+
+
+def test_upgrade_after_downgrade_works(engine: Engine) -> None:
+    upgrade(engine)
+    downgrade(engine, 'base')
+    upgrade(engine)
+    assert differences(engine) == []
+    assert current_revision(engine) == head_revision()
+
+
+def test_store_works_after_downgrade_and_upgrade(engine: Engine, empty_db_url: str) -> None:
+    upgrade(engine)
+    downgrade(engine)
+    upgrade(engine)
+    store = Store(empty_db_url)
+    try:
+        store.create_outconn(OutconnConfig(name='CRM', host='https://crm.example.com'))
+        assert [record.config.name for record in store.list_outconns()] == ['CRM']
+    finally:
+        store.close()
+
+
+def test_check_current_fails_before_upgrade(engine: Engine) -> None:
+    with pytest.raises(SchemaError, match='has no zato-outconn schema yet') as info:
+        check_current(engine)
+    assert 'db upgrade' in str(info.value)
+
+
+def test_check_current_passes_after_upgrade(engine: Engine) -> None:
+    upgrade(engine)
+    assert check_current(engine) is None
+
+
+def test_check_current_fails_after_downgrade(engine: Engine) -> None:
+    upgrade(engine)
+    downgrade(engine)
+    with pytest.raises(SchemaError, match='db upgrade'):
+        check_current(engine)
+
+
+@pytest.mark.postgres
+def test_schema_error_never_shows_the_password(pg_database: str) -> None:
+    # The test server trusts local connections, so any password gets in.
+    url = make_url(pg_database).set(password='not-the-password')
+    engine = create_db_engine(url.render_as_string(hide_password=False))
+    try:
+        with pytest.raises(SchemaError, match='db upgrade') as info:
+            check_current(engine)
+    finally:
+        engine.dispose()
+    assert 'not-the-password' not in str(info.value)
+
+
+def test_every_outconn_setting_is_a_column_of_the_same_name() -> None:
+    columns = set(OutgoingConnection.__table__.columns.keys())
+    settings = set(OutconnConfig.field_names()) - {'security'}
+    assert settings <= columns
+    assert 'security_id' in columns
+
+
+def test_every_security_setting_but_secret_is_a_column_of_the_same_name() -> None:
+    columns = set(SecurityDefinition.__table__.columns.keys())
+    settings = set(SecurityConfig.field_names()) - {'secret'}
+    assert settings <= columns
+    assert 'secret' in columns
+
+
+def test_no_column_without_a_setting() -> None:
+    bookkeeping = {'id', 'version', 'created_at', 'updated_at'}
+    assert set(OutgoingConnection.__table__.columns.keys()) == (
+        set(OutconnConfig.field_names()) - {'security'} | {'security_id'} | bookkeeping)
+    assert set(SecurityDefinition.__table__.columns.keys()) == set(SecurityConfig.field_names()) | bookkeeping
+
+
+def test_required_settings_are_not_null() -> None:
+    nullable = {name for name, column in OutgoingConnection.__table__.columns.items() if column.nullable}
+    assert nullable == {'security_id', 'content_type', 'ca_bundle', 'proxy'}
