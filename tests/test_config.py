@@ -473,7 +473,7 @@ def test_basic_auth_username_without_colon() -> None:
 def test_username_only_for_basic_auth(sec_type: str) -> None:
     with pytest.raises(ConfigError) as info:
         SecurityConfig(name='CRM', sec_type=sec_type, username='alice')
-    check_error(info.value, 'username', 'basic_auth only')
+    check_error(info.value, 'username', 'is used by basic_auth and wss only')
 
 
 @pytest.mark.parametrize('sec_type', ['basic_auth', 'bearer'])

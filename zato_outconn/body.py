@@ -17,8 +17,8 @@ TEXT = 'text/plain; charset=utf-8'
 _FORMAT_TYPES = {'json': JSON, 'form': FORM}
 
 
-class BodyError(TypeError):
-    """The body cannot be encoded with this connection's data format."""
+class BodyError(ValueError):
+    """The body cannot be encoded as this connection sends bodies; the message says why."""
 
 
 def encode_body(data: Any, data_format: str, content_type: str | None) -> tuple[bytes | None, str | None]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import click
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from zato_outconn import __version__
@@ -23,11 +24,14 @@ from zato_outconn.config import DATA_FORMATS, SEC_TYPES, TRANSPORTS, OutconnConf
 from zato_outconn.db import DB_ENV, DEFAULT_DB_URL, create_db_engine
 from zato_outconn.exceptions import OutconnError
 from zato_outconn.schema import upgrade
-from zato_outconn.service import Runtime, load_service_class, new_cid
+from zato_outconn.headers import new_cid
+from zato_outconn.service import Runtime, load_service_class
 from zato_outconn.store import Store
 
 FORMATS = ('table', 'json')
 LOG_LEVEL_ENV = 'ZATO_OUTCONN_LOG_LEVEL'
+# Raised (click 8.2+) when a group is called with nothing after it; it shows the help, not an error.
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, 'NoArgsIsHelpError', ())
 
 
 # ---------------------------------------------------------------------- plumbing
@@ -140,6 +144,14 @@ def main() -> None:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         fail('aborted')
+    except click.UsageError as error:
+        if isinstance(error, _NO_ARGS_IS_HELP):
+            error.show()  # the bare command (or group) prints its help
+            sys.exit(error.exit_code)
+        # One line, as for every other failure, instead of click's usage block.
+        hint = f' (see: {error.ctx.command_path} --help)' if error.ctx is not None else ''
+        click.echo(f'error: {error.format_message()}{hint}', err=True)
+        sys.exit(error.exit_code)
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code)
@@ -174,7 +186,8 @@ def db_upgrade(state: Context) -> None:
         upgrade(engine)
     finally:
         engine.dispose()
-    click.echo(f'Database {engine.url.render_as_string(hide_password=True)} is up to date')
+    # The URL as given (postgresql://, not the driver it maps to), without its password.
+    click.echo(f'Database {make_url(state.db_url).render_as_string(hide_password=True)} is up to date')
 
 
 # ---------------------------------------------------------------------- security
@@ -191,6 +204,15 @@ def _security_table(records: list[Any]) -> str:
          'set' if r.has_secret else 'not set', list(r.used_by), r.version] for r in records])
 
 
+# What the secret of each type is called in prompts and messages (and its --...-stdin flag);
+# any other type's secret is a password.
+_SECRET_NAMES = {'basic_auth': 'password', 'apikey': 'key', 'bearer': 'token'}
+
+
+def _secret_name(sec_type: str) -> str:
+    return _SECRET_NAMES.get(sec_type, 'password')
+
+
 @security.command('create')
 @click.argument('sec_type', metavar='TYPE', type=click.Choice(SEC_TYPES))
 @click.argument('name')
@@ -202,7 +224,7 @@ def _security_table(records: list[Any]) -> str:
 def security_create(state: Context, sec_type: str, name: str, username: str | None, header_name: str | None,
                     secret_stdin: bool) -> None:
     """Create a definition of TYPE: basic_auth, apikey or bearer."""
-    what = {'basic_auth': 'password', 'apikey': 'key', 'bearer': 'token'}[sec_type]
+    what = _secret_name(sec_type)
     # Validate everything else first, so that a typo is reported before a secret is asked for.
     SecurityConfig.from_input({'name': name, 'sec_type': sec_type, 'username': username,
                                'header_name': header_name})
@@ -236,8 +258,8 @@ def security_edit(state: Context, name: str, new_name: str | None, username: str
 @pass_context
 def security_set_password(state: Context, name: str, secret_stdin: bool) -> None:
     """Change only the secret: the password, API key or token."""
-    state.store.get_security(name)
-    secret = read_secret(secret_stdin, 'password')
+    current = state.store.get_security(name)
+    secret = read_secret(secret_stdin, _secret_name(current.config.sec_type))
     record = state.store.set_secret(name, secret)
     click.echo(f'Changed the secret of {record.config.name!r} (version {record.version})')
 
@@ -433,7 +455,8 @@ def outconn_ping(state: Context, name: str, transport: str | None, cid: str | No
         result = runtime.outgoing.registry(record.config.transport)[name].conn.ping(cid or new_cid())
     emit(output_format, result.as_dict(), lambda: str(result))
     if not result.ok:
-        sys.exit(1)
+        # The report above says it all for people; stderr carries the one line every failure has.
+        fail(f'ping of {name!r} failed: {result.error or f"the server answered {result.status_code}"}')
 
 
 # ---------------------------------------------------------------------- services
@@ -457,6 +480,8 @@ def invoke(state: Context, service: str, payload: str | None, cid: str | None) -
         service_class = load_service_class(service)
     except (ImportError, ValueError) as error:
         fail(f'cannot load service {service!r}: {error}')
+    except Exception as error:  # noqa: BLE001 - the module's own code failed on import
+        fail(f'cannot load service {service!r}: {type(error).__name__}: {error}')
     with Runtime(store=state.store) as runtime:
         try:
             result = runtime.invoke(service_class, payload=request, cid=cid)

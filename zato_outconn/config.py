@@ -19,9 +19,26 @@ from zato_outconn.exceptions import ConfigError
 from zato_outconn.url_template import PathTemplate, TemplateError
 
 TRANSPORTS = ('plain_http', 'soap')
+SOAP_VERSIONS = ('1.1', '1.2')
 HTTP_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS')
 DATA_FORMATS = ('json', 'form', 'none')
-SEC_TYPES = ('basic_auth', 'apikey', 'bearer')
+SEC_TYPES = ('basic_auth', 'apikey', 'bearer', 'wss')
+
+# The settings each security type uses besides name, sec_type and secret; others must stay unset.
+_SEC_TYPE_SETTINGS: dict[str, frozenset[str]] = {
+    'basic_auth': frozenset({'username'}),
+    'apikey': frozenset({'header_name'}),
+    'bearer': frozenset(),
+    'wss': frozenset({'username', 'password_type', 'timestamp_ttl'}),
+}
+_SEC_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
+    'apikey': {'header_name': 'X-API-Key'},
+    'wss': {'password_type': 'text'},
+}
+_SETTING_USERS: dict[str, list[str]] = {
+    setting: [sec_type for sec_type, used in _SEC_TYPE_SETTINGS.items() if setting in used]
+    for setting in sorted(set().union(*_SEC_TYPE_SETTINGS.values()))
+}
 
 DEFAULT_TIMEOUT = 10.0
 MAX_NAME_LENGTH = 200
@@ -167,11 +184,19 @@ class OutconnConfig(_Template):
     cid_header: str = 'X-Zato-CID'
     component_header: str = 'X-Zato-Component'
     msg_ts_header: str = 'X-Zato-Msg-TS'
+    # SOAP only. wsdl is a URL or the WSDL document itself, kept in the database.
+    soap_version: str = '1.1'
+    soap_action: str | None = None
+    wsdl: str | None = field(default=None, repr=False)
+    wsdl_service: str | None = None
+    wsdl_port: str | None = None
 
     _floats = ('connect_timeout', 'read_timeout')
     _ints = ('pool_size', 'max_redirects')
     _bools = ('is_active', 'validate_tls', 'follow_redirects')
-    _optional = ('security', 'content_type', 'ca_bundle', 'proxy')
+    _optional = ('security', 'content_type', 'ca_bundle', 'proxy', 'soap_action', 'wsdl', 'wsdl_service',
+                 'wsdl_port')
+    _soap_only = ('soap_action', 'wsdl', 'wsdl_service', 'wsdl_port')
 
     def __post_init__(self) -> None:
         _check_name(self.name)
@@ -218,6 +243,30 @@ class OutconnConfig(_Template):
             _check_url('proxy', self.proxy, ('http', 'https'))
         for name in ('cid_header', 'component_header', 'msg_ts_header'):
             _check_header_name(name, getattr(self, name), optional=True)
+        self._check_soap()
+
+    def _check_soap(self) -> None:
+        _check_choice('soap_version', self.soap_version, SOAP_VERSIONS)
+        if self.transport != 'soap':
+            for name in self._soap_only:
+                if getattr(self, name) is not None:
+                    raise ConfigError(name, 'is used by soap connections only')
+            if self.soap_version != SOAP_VERSIONS[0]:
+                raise ConfigError('soap_version', 'is used by soap connections only')
+            return
+        if self.soap_action is not None and (
+                not isinstance(self.soap_action, str) or '"' in self.soap_action
+                or _CONTROL.search(self.soap_action)):
+            raise ConfigError('soap_action', f'must be text without quotes or control characters; '
+                                             f'got {self.soap_action!r}')
+        if self.wsdl is not None:
+            _check_wsdl(self.wsdl)
+        for name in ('wsdl_service', 'wsdl_port'):
+            value = getattr(self, name)
+            if value is not None:
+                if self.wsdl is None:
+                    raise ConfigError(name, 'needs a wsdl to pick from; set wsdl too')
+                _check_name_field(name, value)
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -233,7 +282,7 @@ class OutconnConfig(_Template):
 class SecurityConfig(_Template):
     """A security definition: how requests authenticate.
 
-    ``secret`` is the password (basic_auth), the key (apikey) or the token (bearer). It never
+    ``secret`` is the password (basic_auth, wss), the key (apikey) or the token (bearer). It never
     appears in ``repr`` and is kept encrypted at rest.
     """
 
@@ -242,26 +291,34 @@ class SecurityConfig(_Template):
     username: str | None = None
     header_name: str | None = None
     secret: str | None = field(default=None, repr=False)
+    password_type: str | None = None
+    timestamp_ttl: int | None = None
 
-    _optional = ('username', 'header_name', 'secret')
+    _ints = ('timestamp_ttl',)
+    _optional = ('username', 'header_name', 'secret', 'password_type', 'timestamp_ttl')
 
     def __post_init__(self) -> None:
         _check_name(self.name)
         _check_choice('sec_type', self.sec_type, SEC_TYPES)
-        if self.sec_type == 'basic_auth':
+        used = _SEC_TYPE_SETTINGS[self.sec_type]
+        for setting, users in _SETTING_USERS.items():
+            if setting not in used and getattr(self, setting) is not None:
+                raise ConfigError(setting, f'is used by {" and ".join(users)} only, not by {self.sec_type}')
+        for setting, default in _SEC_TYPE_DEFAULTS.get(self.sec_type, {}).items():
+            if getattr(self, setting) is None:
+                object.__setattr__(self, setting, default)
+
+        if 'username' in used:
             if not self.username or not isinstance(self.username, str):
-                raise ConfigError('username', 'is required for basic_auth')
+                raise ConfigError('username', f'is required for {self.sec_type}')
             if ':' in self.username or _CONTROL.search(self.username):
                 raise ConfigError('username', 'must not contain a colon or control characters')
-        elif self.username is not None:
-            raise ConfigError('username', f'is used by basic_auth only, not by {self.sec_type}')
-
-        if self.sec_type == 'apikey':
-            if self.header_name is None:
-                object.__setattr__(self, 'header_name', 'X-API-Key')
+        if 'header_name' in used:
             _check_header_name('header_name', self.header_name, optional=False)
-        elif self.header_name is not None:
-            raise ConfigError('header_name', f'is used by apikey only, not by {self.sec_type}')
+        if 'password_type' in used:
+            _check_choice('password_type', self.password_type, ('text', 'digest'))
+        if self.timestamp_ttl is not None:
+            _check_int('timestamp_ttl', self.timestamp_ttl, 1, 86400)
 
         if self.secret is not None:
             if not isinstance(self.secret, str):
@@ -299,3 +356,31 @@ def _check_ca_bundle(value: object) -> None:
     except (ValueError, UnicodeEncodeError) as error:
         raise ConfigError('ca_bundle', f'is not valid PEM certificate text ({error})') from None
 
+
+
+WSDL_NAMESPACE = 'http://schemas.xmlsoap.org/wsdl/'
+
+
+def _check_wsdl(value: object) -> None:
+    """A WSDL is either an http(s) URL, or a WSDL 1.1 document given as text."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError('wsdl', 'must be an http(s) URL or the WSDL document itself')
+    if not value.lstrip().startswith('<'):
+        parts = urlsplit(value)
+        if parts.scheme not in ('http', 'https') or not parts.hostname:
+            raise ConfigError('wsdl', f'must be an http(s) URL or the WSDL document itself; got {value!r}')
+        if parts.username is not None or parts.password is not None:
+            raise ConfigError('wsdl', 'must not contain a username or password; the connection\'s '
+                                      'security definition applies to WSDL downloads too')
+        return
+
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    try:
+        root = etree.fromstring(value.encode('utf-8'), parser)
+    except (etree.XMLSyntaxError, ValueError) as error:
+        raise ConfigError('wsdl', f'is not well-formed XML ({error})') from None
+    if root.tag != f'{{{WSDL_NAMESPACE}}}definitions':
+        raise ConfigError('wsdl', f'must be a WSDL 1.1 document (a {{{WSDL_NAMESPACE}}}definitions root); '
+                                  f'got {root.tag}')

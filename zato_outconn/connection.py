@@ -26,10 +26,10 @@ from requests.utils import check_header_validity, default_headers
 from zato_outconn import __version__
 from zato_outconn.body import BodyError, encode_body
 from zato_outconn.config import OutconnConfig, SecurityConfig
-from zato_outconn.exceptions import Inactive, MissingParameter, RequestError, SecretsError
+from zato_outconn.exceptions import CallError, Inactive, MissingParameter, RequestError, SecretsError
 from zato_outconn.headers import Component, msg_timestamp
 from zato_outconn.ping import PingResult
-from zato_outconn.security import BasicAuth, build_applier
+from zato_outconn.security import BasicAuth, EnvelopeSecurity, build_applier
 from zato_outconn.transport import CABundleFile, build_session, map_requests_error
 from zato_outconn.url_template import DotSegment, PathTemplate
 
@@ -45,6 +45,9 @@ _PREPARE_EXTRAS = frozenset(('json', 'files', 'cookies', 'auth', 'hooks'))
 class HTTPConnection:
     """Calls one remote endpoint as its template says. Thread-safe; the session opens on first use."""
 
+    # The keyword arguments the verbs take besides their own.
+    _keywords: frozenset[str] = _SEND_OVERRIDES | _PREPARE_EXTRAS
+
     def __init__(self, config: OutconnConfig, security: SecurityConfig | None, component: Component, *,
                  problem: str | None = None) -> None:
         self.config = config
@@ -57,6 +60,7 @@ class HTTPConnection:
         self._lock = threading.Lock()
         self._session: requests.Session | None = None
         self._applier: AuthBase | None = None
+        self._envelope_security: EnvelopeSecurity | None = None
         self._ca_bundle: CABundleFile | None = None
         self._send_kwargs: dict[str, Any] = {}
         self._inflight = 0
@@ -121,7 +125,7 @@ class HTTPConnection:
         if kwargs.get('timeout', ...) is None:
             # None would mean waiting forever; a connection always has a timeout, the template's.
             del kwargs['timeout']
-        unknown = kwargs.keys() - _SEND_OVERRIDES - _PREPARE_EXTRAS if kwargs else None
+        unknown = kwargs.keys() - self._keywords if kwargs else None
         if unknown:
             raise TypeError(f'{method.lower()}() got unexpected keyword arguments: {", ".join(sorted(unknown))}')
         path, query = self._fill(params, method, cid)
@@ -140,7 +144,7 @@ class HTTPConnection:
         except Inactive:
             raise
         except Exception as error:  # noqa: BLE001 - every failure becomes part of the report
-            reason = getattr(error, 'reason', None) or str(error)
+            reason = error.message if isinstance(error, CallError) else str(error)
             return PingResult(method=method, url=url, timestamp=timestamp, elapsed=perf_counter() - start,
                               error=reason)
         elapsed = perf_counter() - start
@@ -192,7 +196,7 @@ class HTTPConnection:
                 mapped = map_requests_error(error, timeout=send_kwargs['timeout'],
                                             max_redirects=config.max_redirects, **self._context(method, url, cid))
                 logger.warning('%s %s %s failed in %.4f s cid=%s: %s', self.name, method, url,
-                               perf_counter() - start, cid, mapped.reason)
+                               perf_counter() - start, cid, mapped.message)
                 raise mapped from error
             logger.info('%s %s %s -> %s in %.4f s cid=%s', self.name, method, url, response.status_code,
                         perf_counter() - start, cid)
@@ -222,11 +226,10 @@ class HTTPConnection:
             prepared.prepare_body(data or None, extras.get('files'), extras.get('json'))
         else:
             try:
-                body, content_type = encode_body(data, config.data_format, config.content_type)
+                body, body_headers = self._encode(method, data, extras)
             except BodyError as error:
                 raise RequestError(str(error), **self._context(method, url, cid)) from None
-            if content_type:
-                request_headers['Content-Type'] = content_type
+            request_headers.update(body_headers)
             prepared.headers = request_headers
             prepared.body = body
             prepared.prepare_content_length(body)
@@ -246,6 +249,11 @@ class HTTPConnection:
             prepared.prepare_hooks(extras['hooks'])
         return prepared
 
+    def _encode(self, method: str, data: Any, extras: dict[str, Any]) -> tuple[bytes | None, dict[str, str]]:
+        """The body's bytes and the headers that describe them; SOAP connections wrap it in an envelope."""
+        body, content_type = encode_body(data, self.config.data_format, self.config.content_type)
+        return body, ({'Content-Type': content_type} if content_type else {})
+
     # ------------------------------------------------------------------ resources
 
     def _open(self) -> None:
@@ -259,6 +267,9 @@ class HTTPConnection:
             applier = build_applier(self.security) if self.security is not None else None
         except SecretsError as error:
             raise SecretsError(f'Connection {self.name!r} cannot be called: {error}') from None
+        if applier is not None and not isinstance(applier, AuthBase):
+            # Message-level security (WS-Security) goes into the SOAP envelope, not the HTTP request.
+            self._envelope_security, applier = applier, None
         verify: bool | str = config.validate_tls
         if config.validate_tls and config.ca_bundle:
             self._ca_bundle = CABundleFile(config.ca_bundle)

@@ -13,18 +13,24 @@ The whole tree::
         ├── Inactive              the connection is switched off
         ├── RequestError          the caller's input cannot be sent (also a ValueError)
         │   └── MissingParameter  a {placeholder} in the URL path has no value in params
-        └── TransportError        the remote end could not be reached or did not answer
-            ├── Timeout
-            │   ├── ConnectTimeout
-            │   └── ReadTimeout
-            ├── ConnectError      connection refused, DNS failure, proxy failure, dropped connection
-            └── TLSError          certificate or handshake failure
+        ├── TransportError        the remote end could not be reached or did not answer
+        │   ├── Timeout
+        │   │   ├── ConnectTimeout
+        │   │   └── ReadTimeout
+        │   ├── ConnectError      connection refused, DNS failure, proxy failure, dropped connection
+        │   └── TLSError          certificate or handshake failure
+        └── SOAPError             a SOAP call did not give a SOAP answer to use
+            ├── SOAPFault         the answer is a Fault: code, subcode, reason, actor, detail
+            ├── NotSOAPResponse   the answer is no SOAP envelope (an HTML error page, say)
+            └── WSDLError         the WSDL cannot be fetched or parsed
 
 Third-party exceptions are mapped where they arise (see ``transport.map_requests_error``)
 and chained with ``raise ... from``.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 
 class OutconnError(Exception):
@@ -89,7 +95,7 @@ class CallError(OutconnError):
         self.method = method
         self.url = url
         self.cid = cid
-        self.reason = message
+        self.message = message
         where = f' {method} {url}' if method else ''
         super().__init__(f'{name!r}{where} (cid {cid}): {message}' if cid else f'{name!r}{where}: {message}')
 
@@ -133,3 +139,41 @@ class ConnectError(TransportError):
 
 class TLSError(TransportError):
     """The TLS handshake failed or the server certificate was not trusted."""
+
+
+class SOAPError(CallError):
+    """A SOAP call did not give a SOAP answer the caller can use."""
+
+
+class SOAPFault(SOAPError):
+    """The remote end answered with a SOAP Fault (1.1 or 1.2), whatever the HTTP status.
+
+    ``code`` and ``reason`` are faultcode/faultstring in SOAP 1.1 and Code/Value and Reason/Text
+    in 1.2; ``subcode`` is 1.2 only; ``actor`` is faultactor (1.1) or Role (1.2); ``detail`` is
+    the detail element or None.
+    """
+
+    def __init__(self, *, code: str, subcode: str | None, reason: str, actor: str | None, detail: Any,
+                 status_code: int, version: str, **context: str) -> None:
+        self.code = code
+        self.subcode = subcode
+        self.reason = reason
+        self.actor = actor
+        self.detail = detail
+        self.status_code = status_code
+        self.version = version
+        codes = f'{code}/{subcode}' if subcode else code
+        super().__init__(f'SOAP {version} fault {codes}: {reason} (HTTP {status_code})', **context)
+
+
+class NotSOAPResponse(SOAPError):
+    """The answer is not a SOAP envelope; ``status_code`` and ``body_start`` say what it was."""
+
+    def __init__(self, why: str, *, status_code: int, body_start: str, **context: str) -> None:
+        self.status_code = status_code
+        self.body_start = body_start
+        super().__init__(f'HTTP {status_code}, {why}; the answer begins: {body_start!r}', **context)
+
+
+class WSDLError(SOAPError):
+    """The connection's WSDL cannot be fetched or parsed."""

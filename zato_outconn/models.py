@@ -51,6 +51,8 @@ class SecurityDefinition(_Versioned, Base):
     header_name: Mapped[str | None] = mapped_column(String(200))
     # Fernet token of the password, key or token; never the plain text.
     secret: Mapped[str | None] = mapped_column(Text)
+    password_type: Mapped[str | None] = mapped_column(String(16))
+    timestamp_ttl: Mapped[int | None] = mapped_column(Integer)
 
 
 class OutgoingConnection(_Versioned, Base):
@@ -81,5 +83,10 @@ class OutgoingConnection(_Versioned, Base):
     cid_header: Mapped[str] = mapped_column(String(200), nullable=False)
     component_header: Mapped[str] = mapped_column(String(200), nullable=False)
     msg_ts_header: Mapped[str] = mapped_column(String(200), nullable=False)
+    soap_version: Mapped[str] = mapped_column(String(8), nullable=False)
+    soap_action: Mapped[str | None] = mapped_column(String(2000))
+    wsdl: Mapped[str | None] = mapped_column(Text)
+    wsdl_service: Mapped[str | None] = mapped_column(String(200))
+    wsdl_port: Mapped[str | None] = mapped_column(String(200))
 
     security: Mapped[SecurityDefinition | None] = relationship(lazy='joined')

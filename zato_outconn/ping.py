@@ -19,14 +19,14 @@ class PingResult(str):
     url: str
     error: str | None
     timestamp: str
+    reason: str
 
     def __new__(cls, *, method: str, url: str, timestamp: str, elapsed: float,
                 status_code: int | None = None, reason: str = '', error: str | None = None) -> PingResult:
         ok = error is None and status_code is not None and status_code < 400
+        outcome = f'{status_code} {reason}'.rstrip() if status_code is not None else ''
         if error is not None:
-            outcome = f'failed: {error}'
-        else:
-            outcome = f'{status_code} {reason}'.rstrip()
+            outcome = f'{outcome}, failed: {error}' if outcome else f'failed: {error}'
         text = f'{"OK" if ok else "FAIL"} {method} {url} -> {outcome} in {elapsed:.4f} s at {timestamp} UTC'
         self = super().__new__(cls, text)
         self.ok = ok
@@ -36,7 +36,13 @@ class PingResult(str):
         self.url = url
         self.error = error
         self.timestamp = timestamp
+        self.reason = reason
         return self
+
+    def failed(self, error: str) -> PingResult:
+        """The same report, marked not OK for a reason found after the remote end answered."""
+        return PingResult(method=self.method, url=self.url, timestamp=self.timestamp, elapsed=self.elapsed,
+                          status_code=self.status_code, reason=self.reason, error=error)
 
     def as_dict(self) -> dict[str, object]:
         return {'ok': self.ok, 'status_code': self.status_code, 'elapsed': self.elapsed,

@@ -16,6 +16,7 @@ from zato_outconn.config import TRANSPORTS, OutconnConfig
 from zato_outconn.connection import HTTPConnection
 from zato_outconn.exceptions import NotFound
 from zato_outconn.headers import Component
+from zato_outconn.soap import SOAPConnection
 from zato_outconn.store import Change, Store, Template
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,8 @@ class Outgoing:
                 self._retire(self.registry(transport)._swap({}).values())
 
     def _build(self, template: Template) -> OutgoingItem:
-        conn = HTTPConnection(template.config, template.security, self._component, problem=template.problem)
+        kind = SOAPConnection if template.config.transport == 'soap' else HTTPConnection
+        conn = kind(template.config, template.security, self._component, problem=template.problem)
         return OutgoingItem(template.config, conn)
 
     @staticmethod

@@ -9,12 +9,21 @@ from __future__ import annotations
 
 from base64 import b64encode
 from collections.abc import Callable
+from typing import Protocol
 
+from lxml import etree
 from requests import PreparedRequest
 from requests.auth import AuthBase
 
 from zato_outconn.config import SecurityConfig
 from zato_outconn.exceptions import SecretsError
+from zato_outconn.wsse import UsernameToken
+
+
+class EnvelopeSecurity(Protocol):
+    """Security applied inside a SOAP envelope rather than to the HTTP request."""
+
+    def apply(self, envelope: etree._Element, version: str) -> None: ...
 
 
 class HeaderAuth(AuthBase):
@@ -69,12 +78,21 @@ def _secret(config: SecurityConfig) -> str:
     return config.secret
 
 
-APPLIERS: dict[str, Callable[[SecurityConfig], AuthBase]] = {
+def _username_token(config: SecurityConfig) -> EnvelopeSecurity:
+    _secret(config)
+    return UsernameToken(config)
+
+
+APPLIERS: dict[str, Callable[[SecurityConfig], AuthBase | EnvelopeSecurity]] = {
     'basic_auth': BasicAuth,
     'apikey': APIKeyAuth,
     'bearer': BearerAuth,
+    'wss': _username_token,
 }
 
+# Types whose security lives in the SOAP envelope, so only SOAP connections can use them.
+ENVELOPE_TYPES = frozenset({'wss'})
 
-def build_applier(config: SecurityConfig) -> AuthBase:
+
+def build_applier(config: SecurityConfig) -> AuthBase | EnvelopeSecurity:
     return APPLIERS[config.sec_type](config)

@@ -9,11 +9,10 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from zato_outconn.headers import Component
+from zato_outconn.headers import Component, current_cid, new_cid
 from zato_outconn.registry import Outgoing
 from zato_outconn.store import Store
 
@@ -71,7 +70,11 @@ class Runtime:
         if isinstance(service_class, str):
             service_class = load_service_class(service_class)
         service = service_class(cid=cid or new_cid(), outgoing=self.outgoing, payload=payload)
-        service.handle()
+        token = current_cid.set(service.cid)
+        try:
+            service.handle()
+        finally:
+            current_cid.reset(token)
         return service.response.payload
 
     def close(self) -> None:
@@ -85,10 +88,6 @@ class Runtime:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-
-def new_cid() -> str:
-    return uuid.uuid4().hex
 
 
 def load_service_class(path: str) -> type[Service]:

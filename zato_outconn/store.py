@@ -26,6 +26,7 @@ from zato_outconn.db import create_db_engine, resolve_db_url
 from zato_outconn.exceptions import ConfigError, Conflict, InUse, NotFound, SecretsError
 from zato_outconn.models import OutgoingConnection, SecurityDefinition, utc_now
 from zato_outconn.schema import check_current
+from zato_outconn.security import ENVELOPE_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -234,7 +235,7 @@ class Store:
             if self._find_outconn_row(session, config.transport, config.name) is not None:
                 raise ConfigError('name', duplicate)
             row = OutgoingConnection(**{name: getattr(config, name) for name in _OUTCONN_COLUMNS},
-                                     security=self._security_for(session, config.security),
+                                     security=self._security_for(session, config),
                                      created_at=now, updated_at=now)
             session.add(row)
             self._flush_unique(session, 'name', duplicate)
@@ -253,7 +254,7 @@ class Store:
                 raise ConfigError('name', duplicate)
             for column in _OUTCONN_COLUMNS:
                 setattr(row, column, getattr(updated, column))
-            row.security = self._security_for(session, updated.security)
+            row.security = self._security_for(session, updated)
             row.updated_at = utc_now()
             self._flush_unique(session, 'name', duplicate)
             record = self._outconn_record(row)
@@ -341,13 +342,17 @@ class Store:
         return row
 
     @staticmethod
-    def _security_for(session: Session, name: str | None) -> SecurityDefinition | None:
+    def _security_for(session: Session, config: OutconnConfig) -> SecurityDefinition | None:
+        name = config.security
         if name is None:
             return None
         row = session.scalar(select(SecurityDefinition).where(SecurityDefinition.name == name))
         if row is None:
             raise ConfigError('security', f'there is no security definition named {name!r}; create it first '
                                           'with: zato-outconn security create')
+        if row.sec_type in ENVELOPE_TYPES and config.transport != 'soap':
+            raise ConfigError('security', f'{name!r} is a {row.sec_type} definition, which goes into SOAP '
+                                          'envelopes; use it with soap connections only')
         return row
 
     @staticmethod
