@@ -1,0 +1,23 @@
+"""The public API: what ``zato_outconn`` exports."""
+
+from __future__ import annotations
+
+import zato_outconn
+from zato_outconn import exceptions
+
+
+def test_all_is_sorted_and_importable() -> None:
+    assert zato_outconn.__all__ == sorted(zato_outconn.__all__)
+    for name in zato_outconn.__all__:
+        assert hasattr(zato_outconn, name), name
+
+
+def test_every_exception_is_exported_and_under_the_root() -> None:
+    classes = [value for value in vars(exceptions).values()
+               if isinstance(value, type) and issubclass(value, BaseException)
+               and value.__module__ == exceptions.__name__]
+    for cls in classes:
+        assert issubclass(cls, zato_outconn.OutconnError)
+        assert cls.__name__ in zato_outconn.__all__, cls.__name__
+        # The tree in the module docstring lists every class.
+        assert cls.__name__ in exceptions.__doc__, cls.__name__
