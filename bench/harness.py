@@ -2,13 +2,15 @@
 
 A benchmark script builds a few ``Client`` objects that each make one call to the same URL of a
 ``LocalServer``, hands them to ``measure`` and prints the results with ``report``. The server runs in
-a process of its own, so that it does not compete with the clients for the GIL, and answers every
-request at once with the same canned reply, so that what is measured is the client side.
+a process of its own, so that it does not compete with the clients for the GIL (nor counts towards
+their CPU time), and answers every request at once with a canned reply, the same one for every
+request of a method, so that what is measured is the client side.
 
 Clients are timed in interleaved rounds, in an order that rotates from one round to the next, so
 that whatever drifts on the machine during a run (frequency scaling, other processes) affects all
 of them alike. Each call is timed on its own and the median is what is compared: it is not moved
 by the odd slow call (a garbage collection, a scheduler hiccup), which the mean is also shown for.
+On request, the CPU time the client process spends in each round is taken too, per call.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ import json
 import multiprocessing
 import signal
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
-from time import perf_counter_ns
+from time import perf_counter_ns, process_time_ns
 from types import TracebackType
 
 SERVER_START_TIMEOUT = 30.0
@@ -33,6 +35,10 @@ DEFAULT_ROUND_SIZE = 200
 DEFAULT_WARMUP = 200
 
 _HEADERS_END = b'\r\n\r\n'
+
+# A reply body may name the server's own address (http://127.0.0.1:<port>) with this mark, which the
+# server replaces once it knows its port: a WSDL's soap:address, say.
+SERVER_URL_MARK = b'@SERVER_URL@'
 
 
 # ---------------------------------------------------------------------------------------- the server
@@ -49,13 +55,19 @@ class Reply:
                 f'Content-Length: {len(self.body)}\r\n\r\n').encode('ascii')
         return head + self.body if with_body else head
 
+    def for_server(self, url: str) -> Reply:
+        """This reply with ``SERVER_URL_MARK`` replaced by the server's URL."""
+        return Reply(self.body.replace(SERVER_URL_MARK, url.encode('ascii')), self.content_type)
+
 
 class _ReplyProtocol(asyncio.Protocol):
     """HTTP/1.1 with keep-alive and pipelining, request bodies by Content-Length only."""
 
-    def __init__(self, reply: bytes, head_reply: bytes) -> None:
+    def __init__(self, reply: bytes, head_reply: bytes, by_method: dict[bytes, bytes]) -> None:
         self._reply = reply
         self._head_reply = head_reply
+        # Lower-cased method and the space after it, as they start a lower-cased request head.
+        self._by_method = by_method
         self._buffer = bytearray()
         self._transport: asyncio.Transport | None = None
 
@@ -73,7 +85,13 @@ class _ReplyProtocol(asyncio.Protocol):
             if len(buffer) < size:
                 return
             del buffer[:size]
-            self._transport.write(self._head_reply if head.startswith(b'head ') else self._reply)
+            if head.startswith(b'head '):
+                answer = self._head_reply
+            elif self._by_method:
+                answer = self._by_method.get(head[:head.find(b' ') + 1], self._reply)
+            else:
+                answer = self._reply
+            self._transport.write(answer)
             if b'\r\nconnection: close' in head:
                 self._transport.close()
                 return
@@ -89,34 +107,58 @@ def _content_length(head: bytes) -> int:
     return int(head[start:end if end >= 0 else len(head)])
 
 
-def _serve(reply: Reply, ready: Connection) -> None:
+def _serve(reply: Reply, replies: dict[str, Reply], ready: Connection) -> None:
     """The server process: listen on a free port of 127.0.0.1, say which, answer until terminated."""
     # Ctrl-C goes to the whole process group; the parent stops this process itself, quietly.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    asyncio.run(_serve_forever(reply, ready))
+    asyncio.run(_serve_forever(reply, replies, ready))
 
 
-async def _serve_forever(reply: Reply, ready: Connection) -> None:
-    full, head_only = reply.encode(), reply.encode(with_body=False)
+async def _serve_forever(reply: Reply, replies: dict[str, Reply], ready: Connection) -> None:
+    full, head_only = b'', b''
+    encoded: dict[bytes, bytes] = {}
+
+    def protocol() -> _ReplyProtocol:
+        return _ReplyProtocol(full, head_only, encoded)
+
+    # Bound first and serving only once the replies are ready, as they may name the port.
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: _ReplyProtocol(full, head_only), '127.0.0.1', 0, backlog=128)
-    ready.send(server.sockets[0].getsockname()[1])
+    server = await loop.create_server(protocol, '127.0.0.1', 0, backlog=128, start_serving=False)
+    port = server.sockets[0].getsockname()[1]
+    url = f'http://127.0.0.1:{port}'
+    reply = reply.for_server(url)
+    by_method = {f'{method.lower()} '.encode('ascii'): item.for_server(url)
+                 for method, item in replies.items()}
+    full = reply.encode()
+    # HEAD answers with the head of what GET would answer.
+    head_only = by_method.get(b'get ', reply).encode(with_body=False)
+    encoded = {method: item.encode() for method, item in by_method.items()}
+    await server.start_serving()
+    ready.send(port)
     ready.close()
     async with server:
         await server.serve_forever()
 
 
 class LocalServer:
-    """A ``Reply`` server in a child process, for the duration of a ``with`` block."""
+    """A ``Reply`` server in a child process, for the duration of a ``with`` block.
 
-    def __init__(self, reply: Reply) -> None:
+    ``reply`` answers every request, except those whose method has a reply of its own in
+    ``replies`` (keyed by method, as in ``{'GET': wsdl, 'POST': answer}``); HEAD answers with the
+    head of what GET would.
+    """
+
+    def __init__(self, reply: Reply, replies: Mapping[str, Reply] | None = None) -> None:
         self.reply = reply
+        self.replies = {method.upper(): item for method, item in (replies or {}).items()}
+        if 'HEAD' in self.replies:
+            raise ValueError('HEAD answers with the head of the GET reply; give that one instead')
         self.port = 0
         # spawn: the server starts clean, whatever the benchmark has imported or opened so far.
         context = multiprocessing.get_context('spawn')
         self._ready, child_end = context.Pipe(duplex=False)
-        self._process = context.Process(target=_serve, args=(reply, child_end), name='bench-server',
-                                        daemon=True)
+        self._process = context.Process(target=_serve, args=(reply, self.replies, child_end),
+                                        name='bench-server', daemon=True)
         self._child_end = child_end
 
     @property
@@ -166,33 +208,57 @@ class Client:
 
 @dataclass(frozen=True)
 class Timing:
-    """Per-call times of one client, in microseconds."""
+    """Per-call times of one client, in microseconds.
+
+    The CPU figures are set only when ``measure`` was asked for them: the client process's CPU time
+    (user and system, all threads) per call, as the median of the rounds' and over the whole run.
+    """
 
     name: str
     calls: int
     median_us: float
     mean_us: float
     p90_us: float
+    cpu_median_us: float | None = None
+    cpu_mean_us: float | None = None
+
+    @property
+    def has_cpu(self) -> bool:
+        return self.cpu_median_us is not None
+
+
+@dataclass(frozen=True)
+class _Round:
+    calls: int
+    cpu_ns: int
 
 
 def measure(clients: Sequence[Client], *, calls: int, round_size: int = DEFAULT_ROUND_SIZE,
-            warmup: int = DEFAULT_WARMUP) -> list[Timing]:
-    """Time ``calls`` calls of each client in interleaved rounds; the results follow the clients' order."""
+            warmup: int = DEFAULT_WARMUP, cpu: bool = False) -> list[Timing]:
+    """Time ``calls`` calls of each client in interleaved rounds; the results follow the clients' order.
+
+    With ``cpu``, the process's CPU time is also read around each round (not each call, which its
+    resolution does not allow), and the timings carry the CPU time per call.
+    """
     if calls < 1 or round_size < 1 or warmup < 0:
         raise ValueError('calls and round_size must be at least 1, warmup at least 0')
     for client in clients:
         _time_calls(client.call, warmup)
 
     samples: list[list[int]] = [[] for _ in clients]
-    rounds = -(-calls // round_size)
-    for number in range(rounds):
+    rounds: list[list[_Round]] = [[] for _ in clients]
+    count = -(-calls // round_size)
+    for number in range(count):
         size = min(round_size, calls - number * round_size)
         # Each round starts with the next client, so that none is always first after a collection.
         for offset in range(len(clients)):
             index = (number + offset) % len(clients)
             gc.collect()
+            start = process_time_ns()
             samples[index].extend(_time_calls(clients[index].call, size))
-    return [_summarise(client.name, durations) for client, durations in zip(clients, samples)]
+            rounds[index].append(_Round(size, process_time_ns() - start))
+    return [_summarise(client.name, durations, client_rounds if cpu else None)
+            for client, durations, client_rounds in zip(clients, samples, rounds)]
 
 
 def _time_calls(call: Callable[[], object], count: int) -> list[int]:
@@ -204,40 +270,58 @@ def _time_calls(call: Callable[[], object], count: int) -> list[int]:
     return durations
 
 
-def _summarise(name: str, durations: list[int]) -> Timing:
+def _summarise(name: str, durations: list[int], rounds: list[_Round] | None) -> Timing:
     micros = [duration / 1000 for duration in durations]
     deciles = statistics.quantiles(micros, n=10) if len(micros) > 1 else micros * 9
+    cpu: dict[str, float] = {}
+    if rounds is not None:
+        cpu['cpu_median_us'] = statistics.median(item.cpu_ns / item.calls / 1000 for item in rounds)
+        cpu['cpu_mean_us'] = sum(item.cpu_ns for item in rounds) / sum(item.calls for item in rounds) / 1000
     return Timing(name=name, calls=len(micros), median_us=statistics.median(micros),
-                  mean_us=statistics.fmean(micros), p90_us=deciles[-1])
+                  mean_us=statistics.fmean(micros), p90_us=deciles[-1], **cpu)
 
 
 # ---------------------------------------------------------------------------------------- the report
 
+# What a ratio compares: the median wall time of a call, or the median CPU time per call of the rounds.
+METRICS = {'median_us': 'median', 'cpu_median_us': 'CPU'}
+
+
 @dataclass(frozen=True)
 class Target:
-    """``subject / peer`` of the medians must be at most ``limit``; ``aim`` is where it should be."""
+    """``subject / peer`` of the medians must be at most ``limit``; ``aim`` is where it should be.
+
+    ``metric`` is what is compared (a key of ``METRICS``); ``strict`` asks for less than ``limit``.
+    """
 
     subject: str
     peer: str
     limit: float
     aim: float
+    metric: str = 'median_us'
+    strict: bool = False
 
     def ratio(self, timings: Sequence[Timing]) -> float:
-        return ratio(timings, self.subject, self.peer)
+        return ratio(timings, self.subject, self.peer, self.metric)
 
     def is_met(self, timings: Sequence[Timing]) -> bool:
-        return self.ratio(timings) <= self.limit
+        value = self.ratio(timings)
+        return value < self.limit if self.strict else value <= self.limit
 
 
-def ratio(timings: Sequence[Timing], subject: str, peer: str) -> float:
-    """How many times the median call of ``subject`` takes that of ``peer``."""
-    medians = {timing.name: timing.median_us for timing in timings}
-    return medians[subject] / medians[peer]
+def ratio(timings: Sequence[Timing], subject: str, peer: str, metric: str = 'median_us') -> float:
+    """How many times the median call of ``subject`` takes that of ``peer`` (wall time, or CPU)."""
+    if metric not in METRICS:
+        raise ValueError(f'metric must be one of {", ".join(METRICS)}; got {metric!r}')
+    values = {timing.name: getattr(timing, metric) for timing in timings}
+    if values[subject] is None or values[peer] is None:
+        raise ValueError(f'the timings have no {metric}; measure them with cpu=True')
+    return values[subject] / values[peer]
 
 
-def ratios(timings: Sequence[Timing], subject: str) -> dict[str, float]:
+def ratios(timings: Sequence[Timing], subject: str, metric: str = 'median_us') -> dict[str, float]:
     """``subject / peer`` for every other client, keyed by that text."""
-    return {f'{subject} / {timing.name}': ratio(timings, subject, timing.name)
+    return {f'{subject} / {timing.name}': ratio(timings, subject, timing.name, metric)
             for timing in timings if timing.name != subject}
 
 
@@ -267,39 +351,80 @@ def _at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
-def report(title: str, timings: Sequence[Timing], target: Target, *, as_json: bool,
+def report(title: str, timings: Sequence[Timing], target: Target | Sequence[Target], *, as_json: bool,
            details: dict[str, object] | None = None) -> None:
-    """Print the timings, the subject's ratios to every peer and whether the target is met."""
+    """Print the timings, the subject's ratios to every peer and whether the target(s) are met.
+
+    With CPU times in the timings, they get columns and ratios of their own. Several targets (on
+    wall and CPU time, say) must share a subject; the JSON then has ``targets`` instead of ``target``.
+    """
     if as_json:
         print(json.dumps(_as_document(title, timings, target, details or {}), indent=2))
     else:
         print(_as_text(title, timings, target, details or {}))
 
 
-def _as_document(title: str, timings: Sequence[Timing], target: Target,
+def _targets(target: Target | Sequence[Target]) -> list[Target]:
+    targets = [target] if isinstance(target, Target) else list(target)
+    if not targets or len({item.subject for item in targets}) != 1:
+        raise ValueError('report needs at least one target, and all of them about the same subject')
+    return targets
+
+
+def _has_cpu(timings: Sequence[Timing]) -> bool:
+    return all(timing.has_cpu for timing in timings)
+
+
+def _as_document(title: str, timings: Sequence[Timing], target: Target | Sequence[Target],
                  details: dict[str, object]) -> dict[str, object]:
-    return {
+    targets = _targets(target)
+    subject = targets[0].subject
+    has_cpu = _has_cpu(timings)
+    document: dict[str, object] = {
         'benchmark': title,
         **details,
-        'clients': [asdict(timing) for timing in timings],
-        'ratios': ratios(timings, target.subject),
-        'target': {**asdict(target), 'ratio': target.ratio(timings), 'met': target.is_met(timings),
-                   'aim_met': target.ratio(timings) <= target.aim},
+        'clients': [{key: value for key, value in asdict(timing).items() if value is not None}
+                    for timing in timings],
+        'ratios': ratios(timings, subject),
     }
+    if has_cpu:
+        document['cpu_ratios'] = ratios(timings, subject, 'cpu_median_us')
+    verdicts = [{**asdict(item), 'ratio': item.ratio(timings), 'met': item.is_met(timings),
+                 'aim_met': item.ratio(timings) <= item.aim} for item in targets]
+    if isinstance(target, Target):
+        document['target'] = verdicts[0]
+    else:
+        document['targets'] = verdicts
+    return document
 
 
-def _as_text(title: str, timings: Sequence[Timing], target: Target, details: dict[str, object]) -> str:
+def _as_text(title: str, timings: Sequence[Timing], target: Target | Sequence[Target],
+             details: dict[str, object]) -> str:
+    targets = _targets(target)
+    subject = targets[0].subject
+    has_cpu = _has_cpu(timings)
     width = max(len('client'), *(len(timing.name) for timing in timings))
-    lines = [title, *(f'  {key}: {value}' for key, value in details.items()), '',
-             f'{"client":<{width}}  {"calls":>7}  {"median us":>10}  {"mean us":>10}  {"p90 us":>10}']
-    lines += [f'{t.name:<{width}}  {t.calls:>7}  {t.median_us:>10.1f}  {t.mean_us:>10.1f}  {t.p90_us:>10.1f}'
-              for t in timings]
+    header = f'{"client":<{width}}  {"calls":>7}  {"median us":>10}  {"mean us":>10}  {"p90 us":>10}'
+    if has_cpu:
+        header += f'  {"CPU med us":>10}  {"CPU mean us":>11}'
+    lines = [title, *(f'  {key}: {value}' for key, value in details.items()), '', header]
+    for t in timings:
+        line = f'{t.name:<{width}}  {t.calls:>7}  {t.median_us:>10.1f}  {t.mean_us:>10.1f}  {t.p90_us:>10.1f}'
+        if has_cpu:
+            line += f'  {t.cpu_median_us:>10.1f}  {t.cpu_mean_us:>11.1f}'
+        lines.append(line)
     lines.append('')
-    lines += [f'{label}: {value:.2f}' for label, value in ratios(timings, target.subject).items()]
+    lines += [f'{label}: {value:.2f}' for label, value in ratios(timings, subject).items()]
+    if has_cpu:
+        lines += [f'{label} (CPU): {value:.2f}'
+                  for label, value in ratios(timings, subject, 'cpu_median_us').items()]
     lines.append('')
-    value = target.ratio(timings)
-    verdict = 'met' if value <= target.limit else 'MISSED'
-    aim = 'reached' if value <= target.aim else 'not reached'
-    lines.append(f'target {target.subject} / {target.peer} <= {target.limit:.2f}: {verdict} ({value:.2f}); '
-                 f'aim {target.aim:.2f}: {aim}')
+    for item in targets:
+        value = item.ratio(timings)
+        verdict = 'met' if item.is_met(timings) else 'MISSED'
+        aim = 'reached' if value <= item.aim else 'not reached'
+        what = '' if item.metric == 'median_us' else f' ({METRICS[item.metric]})'
+        sign = '<' if item.strict else '<='
+        lines.append(f'target {item.subject} / {item.peer}{what} {sign} {item.limit:.2f}: {verdict} '
+                     f'({value:.2f}); aim {item.aim:.2f}: {aim}')
     return '\n'.join(lines)

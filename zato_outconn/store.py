@@ -8,6 +8,7 @@ changed once the transaction has committed.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from zato_outconn.config import MASK, OutconnConfig, SecurityConfig
 from zato_outconn.crypto import SecretBox, load_secret_box
 from zato_outconn.db import create_db_engine, resolve_db_url
-from zato_outconn.exceptions import ConfigError, Conflict, InUse, NotFound, SecretsError
+from zato_outconn.exceptions import ConfigError, Conflict, InUse, NotFound, SchemaError, SecretsError
 from zato_outconn.models import OutgoingConnection, SecurityDefinition, utc_now
 from zato_outconn.schema import check_current
 from zato_outconn.security import ENVELOPE_TYPES
@@ -99,6 +101,8 @@ class Store:
     def __init__(self, db_url: str | None = None, *, engine: Engine | None = None,
                  check_schema: bool = True) -> None:
         self.db_url = resolve_db_url(db_url)
+        if engine is None and check_schema:
+            _refuse_missing_sqlite_file(self.db_url)
         self.engine = engine if engine is not None else create_db_engine(self.db_url)
         if check_schema:
             try:
@@ -252,9 +256,11 @@ class Store:
             duplicate = f'a {transport} connection named {updated.name!r} already exists'
             if updated.name != name and self._find_outconn_row(session, transport, updated.name) is not None:
                 raise ConfigError('name', duplicate)
+            # Looked up before any column changes: the query would flush them as an UPDATE of its own.
+            security = self._security_for(session, updated)
             for column in _OUTCONN_COLUMNS:
                 setattr(row, column, getattr(updated, column))
-            row.security = self._security_for(session, updated)
+            row.security = security
             row.updated_at = utc_now()
             self._flush_unique(session, 'name', duplicate)
             record = self._outconn_record(row)
@@ -400,3 +406,12 @@ def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         return moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc)
+
+
+def _refuse_missing_sqlite_file(db_url: str) -> None:
+    """Opening a missing SQLite file would create an empty one; say what to run instead."""
+    url = make_url(db_url)
+    if url.get_backend_name() == 'sqlite' and url.database not in (None, '', ':memory:') \
+            and not os.path.exists(url.database):
+        raise SchemaError(f'The database file {url.database} does not exist; '
+                          f'create it with: zato-outconn --db {db_url} db upgrade')
