@@ -24,8 +24,9 @@ from zato_outconn.config import DATA_FORMATS, SEC_TYPES, TRANSPORTS, OutconnConf
 from zato_outconn.db import DB_ENV, DEFAULT_DB_URL, create_db_engine
 from zato_outconn.exceptions import OutconnError
 from zato_outconn.schema import upgrade
-from zato_outconn.headers import new_cid
+from zato_outconn.headers import Component, new_cid
 from zato_outconn.service import Runtime, load_service_class
+from zato_outconn.soap import SOAPConnection
 from zato_outconn.store import Store
 
 FORMATS = ('table', 'json')
@@ -210,45 +211,54 @@ def _security_table(records: list[Any]) -> str:
 
 # What the secret of each type is called in prompts and messages (and its --...-stdin flag);
 # any other type's secret is a password.
-_SECRET_NAMES = {'basic_auth': 'password', 'apikey': 'key', 'bearer': 'token'}
+_SECRET_NAMES = {'basic_auth': 'password', 'apikey': 'key', 'bearer': 'token', 'wss': 'password'}
 
 
 def _secret_name(sec_type: str) -> str:
     return _SECRET_NAMES.get(sec_type, 'password')
 
 
+# Settings of security definitions, shared by create and edit: (option, setting, help).
+_SECURITY_OPTIONS: list[tuple[str, str, str]] = [
+    ('--username', 'username', 'User name (basic_auth, wss).'),
+    ('--header-name', 'header_name', 'Header that carries the key (apikey; default X-API-Key).'),
+    ('--password-type', 'password_type', 'How wss sends the password: text (default) or digest.'),
+    ('--timestamp-ttl', 'timestamp_ttl', 'Add a wsu:Timestamp that expires after this many seconds (wss).'),
+]
+
+
+def security_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    for declaration, setting, help_text in reversed(_SECURITY_OPTIONS):
+        function = click.option(declaration, setting, default=None, help=help_text)(function)
+    return function
+
+
 @security.command('create')
 @click.argument('sec_type', metavar='TYPE', type=click.Choice(SEC_TYPES))
 @click.argument('name')
-@click.option('--username', help='User name (basic_auth).')
-@click.option('--header-name', help='Header that carries the key (apikey; default X-API-Key).')
+@security_options
 @click.option('--password-stdin', '--key-stdin', '--token-stdin', 'secret_stdin', is_flag=True,
               help='Read the password, key or token from the first line of stdin.')
 @pass_context
-def security_create(state: Context, sec_type: str, name: str, username: str | None, header_name: str | None,
-                    secret_stdin: bool) -> None:
-    """Create a definition of TYPE: basic_auth, apikey or bearer."""
-    what = _secret_name(sec_type)
+def security_create(state: Context, sec_type: str, name: str, secret_stdin: bool, **options: Any) -> None:
+    """Create a definition of TYPE: basic_auth, apikey, bearer or wss."""
+    settings = {'name': name, 'sec_type': sec_type,
+                **{key: value for key, value in options.items() if value is not None}}
     # Validate everything else first, so that a typo is reported before a secret is asked for.
-    SecurityConfig.from_input({'name': name, 'sec_type': sec_type, 'username': username,
-                               'header_name': header_name})
-    secret = read_secret(secret_stdin, what)
-    record = state.store.create_security(SecurityConfig.from_input(
-        {'name': name, 'sec_type': sec_type, 'username': username, 'header_name': header_name, 'secret': secret}))
+    SecurityConfig.from_input(settings)
+    secret = read_secret(secret_stdin, _secret_name(sec_type))
+    record = state.store.create_security(SecurityConfig.from_input({**settings, 'secret': secret}))
     click.echo(f'Created {sec_type} security definition {record.config.name!r}')
 
 
 @security.command('edit')
 @click.argument('name')
 @click.option('--name', 'new_name', help='Rename the definition.')
-@click.option('--username', help='User name (basic_auth).')
-@click.option('--header-name', help='Header that carries the key (apikey).')
+@security_options
 @pass_context
-def security_edit(state: Context, name: str, new_name: str | None, username: str | None,
-                  header_name: str | None) -> None:
+def security_edit(state: Context, name: str, new_name: str | None, **options: Any) -> None:
     """Change settings other than the secret (see set-password for that)."""
-    changes = {key: value for key, value in
-               {'name': new_name, 'username': username, 'header_name': header_name}.items() if value is not None}
+    changes = {key: value for key, value in {'name': new_name, **options}.items() if value is not None}
     if not changes:
         fail('nothing to change; give at least one option (see --help)')
     record = state.store.edit_security(name, changes)
@@ -321,6 +331,11 @@ _OUTCONN_OPTIONS: list[tuple[str, str, str]] = [
     ('--cid-header', 'cid_header', 'Name of the correlation ID header; empty to leave it out.'),
     ('--component-header', 'component_header', 'Name of the component header; empty to leave it out.'),
     ('--msg-ts-header', 'msg_ts_header', 'Name of the timestamp header; empty to leave it out.'),
+    ('--soap-version', 'soap_version', 'SOAP version, 1.1 (default) or 1.2 (soap).'),
+    ('--soap-action', 'soap_action', 'SOAPAction (1.1) or action parameter (1.2) of posted bodies (soap).'),
+    ('--wsdl', 'wsdl', 'URL of the WSDL for conn.client (soap); see also --wsdl-file.'),
+    ('--wsdl-service', 'wsdl_service', 'Service of the WSDL to use, if it has several (soap).'),
+    ('--wsdl-port', 'wsdl_port', 'Port of the WSDL service to use, if it has several (soap).'),
 ]
 _OUTCONN_FLAGS: list[tuple[str, str, str]] = [
     ('--active/--inactive', 'is_active', 'Whether the connection may be called (default active).'),
@@ -336,30 +351,40 @@ def outconn_options(function: Callable[..., Any]) -> Callable[..., Any]:
         function = click.option(declaration, setting, default=None, help=help_text)(function)
     function = click.option('--timeout', 'timeout', default=None,
                             help='Sets both the connect and the read timeout.')(function)
+    function = click.option('--wsdl-file', 'wsdl_file', type=click.Path(dir_okay=False), default=None,
+                            help='File with the WSDL document, stored in the database (soap).')(function)
     return click.option('--ca-bundle', 'ca_bundle_file', type=click.Path(dir_okay=False), default=None,
                         help='File of PEM CA certificates to trust instead of the system ones; '
                              'stored in the database. An empty value removes it.')(function)
 
 
+# Settings whose value is a document read from a file: (option's parameter, setting).
+_FILE_SETTINGS = (('ca_bundle_file', 'ca_bundle'), ('wsdl_file', 'wsdl'))
+
+
 def _settings(options: dict[str, Any]) -> dict[str, Any]:
     """The settings given on the command line, ready for OutconnConfig.from_input."""
     timeout = options.pop('timeout')
-    ca_bundle_file = options.pop('ca_bundle_file')
+    files = {setting: options.pop(parameter) for parameter, setting in _FILE_SETTINGS}
     settings = {key: value for key, value in options.items() if value is not None}
     if timeout is not None:
         settings.setdefault('connect_timeout', timeout)
         settings.setdefault('read_timeout', timeout)
-    if ca_bundle_file is not None:
-        settings['ca_bundle'] = _read_file(ca_bundle_file) if ca_bundle_file else None
+    for setting, path in files.items():
+        if path is not None:
+            if setting in settings:
+                fail(f'{setting}: give it either as a value or as a file, not both')
+            # An empty path removes the document.
+            settings[setting] = _read_file(setting, path) if path else None
     return settings
 
 
-def _read_file(path: str) -> str:
+def _read_file(setting: str, path: str) -> str:
     try:
         with open(path, encoding='utf-8') as source:
             return source.read()
     except (OSError, UnicodeDecodeError) as error:
-        fail(f'ca_bundle: cannot read {path}: {error}')
+        fail(f'{setting}: cannot read {path}: {error}')
 
 
 def _outconn_table(records: list[Any]) -> str:
@@ -375,6 +400,23 @@ def _outconn_fields(record: Any) -> dict[str, Any]:
     return values
 
 
+def _warn_about_wsdl(store: Store, config: OutconnConfig) -> None:
+    """Load a SOAP connection's WSDL once, so that a problem shows now rather than at the first call.
+
+    The template is saved either way: the remote end may simply be down for now.
+    """
+    if config.transport != 'soap' or not config.wsdl:
+        return
+    template = store.load_templates(transport='soap', name=config.name)[0]
+    conn = SOAPConnection(template.config, template.security, Component(), problem=template.problem)
+    try:
+        conn.client
+    except OutconnError as error:
+        click.echo(f'warning: saved, but the WSDL cannot be used yet: {error}', err=True)
+    finally:
+        conn.close()
+
+
 @outconn.command('create')
 @click.argument('transport', type=click.Choice(TRANSPORTS))
 @click.argument('name')
@@ -388,6 +430,7 @@ def outconn_create(state: Context, transport: str, name: str, **options: Any) ->
     record = state.store.create_outconn(OutconnConfig.from_input({'name': name, 'transport': transport,
                                                                    **settings}))
     click.echo(f'Created {transport} connection {record.config.name!r} -> {record.config.address}')
+    _warn_about_wsdl(state.store, record.config)
 
 
 @outconn.command('edit')
@@ -411,6 +454,7 @@ def outconn_edit(state: Context, name: str, transport: str | None, new_name: str
         fail('nothing to change; give at least one option (see --help)')
     found = state.store.find_outconn(name, transport)
     record = state.store.edit_outconn(found.config.transport, name, settings)
+    _warn_about_wsdl(state.store, record.config)
     click.echo(f'Updated {record.config.transport} connection {record.config.name!r} (version {record.version})')
 
 
