@@ -436,7 +436,7 @@ def test_security_with_changes_keeps_secret() -> None:
 
 def test_unknown_sec_type_refused() -> None:
     with pytest.raises(ConfigError) as info:
-        SecurityConfig(name='CRM', sec_type='digest')
+        SecurityConfig(name='CRM', sec_type='kerberos')
     check_error(info.value, 'sec_type', 'basic_auth', 'apikey', 'bearer')
 
 
@@ -470,10 +470,10 @@ def test_basic_auth_username_without_colon() -> None:
 
 
 @pytest.mark.parametrize('sec_type', ['apikey', 'bearer'])
-def test_username_only_for_basic_auth(sec_type: str) -> None:
+def test_username_only_for_types_with_users(sec_type: str) -> None:
     with pytest.raises(ConfigError) as info:
         SecurityConfig(name='CRM', sec_type=sec_type, username='alice')
-    check_error(info.value, 'username', 'is used by basic_auth and wss only')
+    check_error(info.value, 'username', 'is used by basic_auth and digest and ntlm and wss only')
 
 
 @pytest.mark.parametrize('sec_type', ['basic_auth', 'bearer'])

@@ -11,9 +11,10 @@ import dataclasses
 import math
 import re
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, TypeVar
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 from zato_outconn.exceptions import ConfigError
 from zato_outconn.url_template import PathTemplate, TemplateError
@@ -22,23 +23,33 @@ TRANSPORTS = ('plain_http', 'soap')
 SOAP_VERSIONS = ('1.1', '1.2')
 HTTP_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS')
 DATA_FORMATS = ('json', 'form', 'none')
-SEC_TYPES = ('basic_auth', 'apikey', 'bearer', 'wss')
+SEC_TYPES = ('basic_auth', 'apikey', 'bearer', 'digest', 'ntlm', 'oauth2', 'mtls', 'wss')
 
 # The settings each security type uses besides name, sec_type and secret; others must stay unset.
+# What ``secret`` holds per type: the password (basic_auth, digest, ntlm, wss), the key (apikey),
+# the token (bearer), the client secret (oauth2) or the client's private key in PEM (mtls).
 _SEC_TYPE_SETTINGS: dict[str, frozenset[str]] = {
     'basic_auth': frozenset({'username'}),
     'apikey': frozenset({'header_name'}),
     'bearer': frozenset(),
+    'digest': frozenset({'username'}),
+    'ntlm': frozenset({'username'}),
+    'oauth2': frozenset({'token_url', 'client_id', 'scopes', 'audience', 'token_extra', 'client_auth'}),
+    'mtls': frozenset({'client_cert', 'key_password'}),
     'wss': frozenset({'username', 'password_type', 'timestamp_ttl'}),
 }
 _SEC_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
     'apikey': {'header_name': 'X-API-Key'},
+    'oauth2': {'client_auth': 'basic'},
     'wss': {'password_type': 'text'},
 }
 _SETTING_USERS: dict[str, list[str]] = {
     setting: [sec_type for sec_type, used in _SEC_TYPE_SETTINGS.items() if setting in used]
     for setting in sorted(set().union(*_SEC_TYPE_SETTINGS.values()))
 }
+# Settings kept encrypted at rest. Of these, client_cert is no secret, only shown as its summary.
+ENCRYPTED_SETTINGS = ('secret', 'key_password', 'client_cert')
+SECRET_SETTINGS = ('secret', 'key_password')
 
 DEFAULT_TIMEOUT = 10.0
 MAX_NAME_LENGTH = 200
@@ -282,8 +293,8 @@ class OutconnConfig(_Template):
 class SecurityConfig(_Template):
     """A security definition: how requests authenticate.
 
-    ``secret`` is the password (basic_auth, wss), the key (apikey) or the token (bearer). It never
-    appears in ``repr`` and is kept encrypted at rest.
+    ``secret`` is the password, key, token, client secret or private key, as the type needs (see
+    ``_SEC_TYPE_SETTINGS``). Secrets never appear in ``repr`` and are kept encrypted at rest.
     """
 
     name: str
@@ -293,9 +304,18 @@ class SecurityConfig(_Template):
     secret: str | None = field(default=None, repr=False)
     password_type: str | None = None
     timestamp_ttl: int | None = None
+    token_url: str | None = None
+    client_id: str | None = None
+    scopes: str | None = None
+    audience: str | None = None
+    token_extra: str | None = None
+    client_auth: str | None = None
+    client_cert: str | None = field(default=None, repr=False)
+    key_password: str | None = field(default=None, repr=False)
 
     _ints = ('timestamp_ttl',)
-    _optional = ('username', 'header_name', 'secret', 'password_type', 'timestamp_ttl')
+    _optional = ('username', 'header_name', 'secret', 'password_type', 'timestamp_ttl', 'token_url', 'client_id',
+                 'scopes', 'audience', 'token_extra', 'client_auth', 'client_cert', 'key_password')
 
     def __post_init__(self) -> None:
         _check_name(self.name)
@@ -319,18 +339,104 @@ class SecurityConfig(_Template):
             _check_choice('password_type', self.password_type, ('text', 'digest'))
         if self.timestamp_ttl is not None:
             _check_int('timestamp_ttl', self.timestamp_ttl, 1, 86400)
+        if self.sec_type == 'oauth2':
+            self._check_oauth2()
+        for name in ENCRYPTED_SETTINGS:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(name, 'must be text')
+        # A PEM key spans lines; every other secret goes into a header or a form, where they cannot.
+        if self.secret is not None and self.sec_type not in ('basic_auth', 'mtls') and _CONTROL.search(self.secret):
+            raise ConfigError('secret', 'must not contain control characters or line breaks')
+        if self.sec_type == 'mtls':
+            self._check_mtls()
 
-        if self.secret is not None:
-            if not isinstance(self.secret, str):
-                raise ConfigError('secret', 'must be text')
-            if self.sec_type != 'basic_auth' and _CONTROL.search(self.secret):
-                raise ConfigError('secret', 'must not contain control characters or line breaks')
+    def _check_oauth2(self) -> None:
+        if self.token_url is None:
+            raise ConfigError('token_url', 'is required for oauth2: the token endpoint of the authorisation server')
+        parts = urlsplit(self.token_url) if isinstance(self.token_url, str) else None
+        if parts is None or parts.scheme not in ('http', 'https') or not parts.hostname \
+                or parts.username is not None or parts.fragment:
+            raise ConfigError('token_url', f'must be an http(s) URL without credentials; got {self.token_url!r}')
+        if not self.client_id or not isinstance(self.client_id, str) or _CONTROL.search(self.client_id):
+            raise ConfigError('client_id', 'is required for oauth2 and must be one line of text')
+        if self.scopes is not None:
+            if not isinstance(self.scopes, str) or _CONTROL.search(self.scopes) or '"' in self.scopes:
+                raise ConfigError('scopes', 'must be scope names separated by spaces')
+            # One canonical spelling, so that the same scopes share one cached token.
+            object.__setattr__(self, 'scopes', ' '.join(self.scopes.replace(',', ' ').split()) or None)
+        if self.audience is not None and (not isinstance(self.audience, str) or _CONTROL.search(self.audience)):
+            raise ConfigError('audience', 'must be one line of text')
+        if self.token_extra is not None:
+            try:
+                pairs = parse_qsl(self.token_extra, keep_blank_values=True, strict_parsing=True)
+            except (ValueError, TypeError):
+                raise ConfigError('token_extra', 'must be form fields such as resource=api&tenant=acme') from None
+            reserved = {'grant_type', 'client_id', 'client_secret', 'scope', 'audience'} & {key for key, _ in pairs}
+            if reserved:
+                raise ConfigError('token_extra', f'must not set {", ".join(sorted(reserved))}; '
+                                                 'those come from their own settings')
+        _check_choice('client_auth', self.client_auth, ('basic', 'body'))
+
+    def _check_mtls(self) -> None:
+        if not self.client_cert:
+            raise ConfigError('client_cert', 'is required for mtls: the client certificate in PEM')
+        # A masked value stands for a stored one that is not being shown, and so not checked here.
+        if self.client_cert != MASK:
+            _check_client_cert(self.client_cert)
+            if self.secret and self.secret != MASK:
+                _check_private_key(self.secret, self.key_password, self.client_cert)
 
     def public(self) -> dict[str, Any]:
-        """Everything but the secret, which shows only as set or not."""
+        """Everything but the secrets, which show only as set or not, and the certificate as a summary."""
         values = dataclasses.asdict(self)
-        values['secret'] = MASK if self.secret else None
+        for name in SECRET_SETTINGS:
+            values[name] = MASK if getattr(self, name) else None
+        if self.client_cert:
+            values['client_cert'] = describe_certificate(self.client_cert)
         return values
+
+
+def describe_certificate(pem: str) -> str:
+    """Subject and expiry of the first certificate in PEM text, for people to read."""
+    from cryptography import x509
+
+    try:
+        certificate = x509.load_pem_x509_certificates(pem.encode('ascii'))[0]
+    except (ValueError, UnicodeEncodeError):
+        return 'not a readable certificate'
+    expires = certificate.not_valid_after_utc
+    days = (expires - datetime.now(timezone.utc)).days
+    when = f'expired {-days} days ago' if days < 0 else f'in {days} days'
+    return f'{certificate.subject.rfc4514_string()}, expires {expires.isoformat()} ({when})'
+
+
+def _check_client_cert(pem: str) -> None:
+    from cryptography import x509
+
+    try:
+        x509.load_pem_x509_certificates(pem.encode('ascii'))
+    except (ValueError, UnicodeEncodeError):
+        raise ConfigError('client_cert', 'must be a PEM certificate (-----BEGIN CERTIFICATE-----)') from None
+
+
+def _check_private_key(pem: str, password: str | None, cert_pem: str) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        key = serialization.load_pem_private_key(pem.encode('ascii'), password.encode('utf-8') if password else None)
+    except TypeError:
+        raise ConfigError('key_password', 'the private key is encrypted; give its password, or a wrong one '
+                                          'was given for a key that has none') from None
+    except (ValueError, UnicodeEncodeError):
+        raise ConfigError('secret', 'must be the PEM private key of the client certificate; it cannot be read '
+                                    '(or key_password is wrong)') from None
+    certificate = x509.load_pem_x509_certificates(cert_pem.encode('ascii'))[0]
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    encoding = serialization.Encoding.PEM
+    if key.public_key().public_bytes(encoding, public) != certificate.public_key().public_bytes(encoding, public):
+        raise ConfigError('secret', 'the private key does not belong to client_cert')
 
 
 def _check_name_field(name: str, value: object) -> None:

@@ -54,6 +54,16 @@ class SecretBox:
                 'is the one it was encrypted with') from None
 
 
+    def rotate(self, token: str, *, what: str) -> str:
+        """The same secret encrypted under the first key, whichever key it was encrypted with."""
+        try:
+            return self._fernet.rotate(token.encode('ascii')).decode('ascii')
+        except InvalidToken:
+            raise SecretsError(
+                f'Cannot re-encrypt the secret of {what}: none of the keys in {KEYS_ENV} (or the key file) '
+                'is the one it was encrypted with; nothing was changed') from None
+
+
 def load_secret_box(db_url: str) -> SecretBox:
     """The keys for this database: from the environment, else a key file beside an SQLite file."""
     configured = os.environ.get(KEYS_ENV, '')

@@ -53,6 +53,15 @@ class SecurityDefinition(_Versioned, Base):
     secret: Mapped[str | None] = mapped_column(Text)
     password_type: Mapped[str | None] = mapped_column(String(16))
     timestamp_ttl: Mapped[int | None] = mapped_column(Integer)
+    token_url: Mapped[str | None] = mapped_column(String(2000))
+    client_id: Mapped[str | None] = mapped_column(String(500))
+    scopes: Mapped[str | None] = mapped_column(String(2000))
+    audience: Mapped[str | None] = mapped_column(String(2000))
+    token_extra: Mapped[str | None] = mapped_column(Text)
+    client_auth: Mapped[str | None] = mapped_column(String(16))
+    # Fernet tokens, as secret is.
+    client_cert: Mapped[str | None] = mapped_column(Text)
+    key_password: Mapped[str | None] = mapped_column(Text)
 
 
 class OutgoingConnection(_Versioned, Base):

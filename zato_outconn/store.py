@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from zato_outconn.config import MASK, OutconnConfig, SecurityConfig
+from zato_outconn.config import ENCRYPTED_SETTINGS, MASK, SECRET_SETTINGS, OutconnConfig, SecurityConfig
 from zato_outconn.crypto import SecretBox, load_secret_box
 from zato_outconn.db import create_db_engine, resolve_db_url
 from zato_outconn.exceptions import ConfigError, Conflict, InUse, NotFound, SchemaError, SecretsError
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 # Settings stored in a column of the same name; 'security' is stored as a foreign key instead.
 _OUTCONN_COLUMNS = tuple(name for name in OutconnConfig.field_names() if name != 'security')
-_SECURITY_COLUMNS = tuple(name for name in SecurityConfig.field_names() if name != 'secret')
+_SECURITY_COLUMNS = tuple(name for name in SecurityConfig.field_names() if name not in ENCRYPTED_SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,10 @@ class SecurityRecord:
 
     def as_dict(self) -> dict[str, Any]:
         values = self.config.public()
-        values.pop('secret')
-        return {**values, 'secret_set': self.has_secret, 'used_by': list(self.used_by), 'id': self.id,
+        # Each secret only as whether it is set.
+        for setting in SECRET_SETTINGS:
+            values[f'{setting}_set'] = values.pop(setting) is not None
+        return {**values, 'used_by': list(self.used_by), 'id': self.id,
                 'version': self.version, 'created_at': self.created_at.isoformat(),
                 'updated_at': self.updated_at.isoformat()}
 
@@ -155,21 +157,35 @@ class Store:
                 self._secret_box = load_secret_box(self.db_url)
             return self._secret_box
 
-    def _decrypt(self, row: SecurityDefinition) -> str | None:
-        if row.secret is None:
-            return None
-        return self.secret_box.decrypt(row.secret, what=f'security definition {row.name!r}')
+    def _decrypted(self, row: SecurityDefinition, *, tolerant: bool = False) -> dict[str, str | None]:
+        """The encrypted settings of a row in plain text; with tolerant, None for what does not decrypt."""
+        values: dict[str, str | None] = {}
+        for setting in ENCRYPTED_SETTINGS:
+            token = getattr(row, setting)
+            try:
+                values[setting] = self.secret_box.decrypt(token, what=f'security definition {row.name!r}') \
+                    if token is not None else None
+            except SecretsError:
+                if not tolerant:
+                    raise
+                values[setting] = None
+        return values
+
+    def _encrypt_into(self, row: SecurityDefinition, config: SecurityConfig, settings: Iterable[str]) -> None:
+        for setting in settings:
+            value = getattr(config, setting)
+            setattr(row, setting, self.secret_box.encrypt(value) if value else None)
 
     # ------------------------------------------------------------------ security definitions
 
     def create_security(self, config: SecurityConfig) -> SecurityRecord:
-        encrypted = self.secret_box.encrypt(config.secret) if config.secret else None
         now = utc_now()
         with self._transaction() as session:
             if session.scalar(select(SecurityDefinition.id).where(SecurityDefinition.name == config.name)):
                 raise ConfigError('name', f'a security definition named {config.name!r} already exists')
             row = SecurityDefinition(**{name: getattr(config, name) for name in _SECURITY_COLUMNS},
-                                     secret=encrypted, created_at=now, updated_at=now)
+                                     created_at=now, updated_at=now)
+            self._encrypt_into(row, config, ENCRYPTED_SETTINGS)
             session.add(row)
             self._flush_unique(session, 'name', f'a security definition named {config.name!r} already exists')
             record = self._security_record(session, row)
@@ -177,39 +193,62 @@ class Store:
         return record
 
     def edit_security(self, name: str, changes: Mapping[str, Any]) -> SecurityRecord:
-        """Apply changes; a secret left out of them is kept as it is."""
+        """Apply changes; secrets left out of them, or left empty, are kept as they are."""
         with self._transaction() as session:
             row = self._security_row(session, name)
-            current = self._security_config(row, None)
             if 'sec_type' in changes and changes['sec_type'] != row.sec_type:
                 raise ConfigError('sec_type', 'cannot be changed; create a new definition of the other type')
-            updated = current.with_changes(changes)
+            # Validated with the stored secrets in place, so that a new certificate is checked against
+            # the stored key; a secret that no longer decrypts can still be replaced.
+            # An empty secret in the changes, as a form left blank sends, keeps the stored one.
+            replaced = [setting for setting in ENCRYPTED_SETTINGS if changes.get(setting)]
+            changes = {key: value for key, value in changes.items()
+                       if key not in ENCRYPTED_SETTINGS or key in replaced}
+            updated = self._security_config(row, self._decrypted(row, tolerant=True)).with_changes(changes)
             if updated.name != name and session.scalar(
                     select(SecurityDefinition.id).where(SecurityDefinition.name == updated.name)):
                 raise ConfigError('name', f'a security definition named {updated.name!r} already exists')
             for column in _SECURITY_COLUMNS:
                 setattr(row, column, getattr(updated, column))
-            if updated.secret:
-                row.secret = self.secret_box.encrypt(updated.secret)
+            self._encrypt_into(row, updated, replaced)
             row.updated_at = utc_now()
             self._flush_unique(session, 'name', f'a security definition named {updated.name!r} already exists')
             record = self._security_record(session, row)
         self._notify(Change('security', 'edit', updated.name, old_name=name))
         return record
 
-    def set_secret(self, name: str, secret: str) -> SecurityRecord:
-        """Change only the secret (password, key or token) of a definition."""
+    def set_secret(self, name: str, secret: str, *, setting: str = 'secret') -> SecurityRecord:
+        """Change only one secret of a definition: by default its password, key, token or private key."""
+        if setting not in SECRET_SETTINGS:
+            raise ConfigError('setting', f'must be one of {", ".join(SECRET_SETTINGS)}; got {setting!r}')
+        if not secret:
+            raise ConfigError(setting, 'must not be empty')
         with self._transaction() as session:
             row = self._security_row(session, name)
-            config = self._security_config(row, secret)
-            if not config.secret:
-                raise ConfigError('secret', 'must not be empty')
-            row.secret = self.secret_box.encrypt(config.secret)
+            config = self._security_config(row, {**self._decrypted(row, tolerant=True), setting: secret})
+            self._encrypt_into(row, config, [setting])
             row.updated_at = utc_now()
             session.flush()
             record = self._security_record(session, row)
         self._notify(Change('security', 'edit', name, old_name=name))
         return record
+
+    def rotate_secrets(self) -> int:
+        """Re-encrypt every secret under the first key, in one transaction; how many were re-encrypted.
+
+        If any secret does not decrypt with the keys given, nothing is changed.
+        """
+        box = self.secret_box
+        count = 0
+        with self._transaction() as session:
+            for row in session.scalars(select(SecurityDefinition).order_by(SecurityDefinition.name)):
+                for setting in ENCRYPTED_SETTINGS:
+                    token = getattr(row, setting)
+                    if token is not None:
+                        setattr(row, setting, box.rotate(token, what=f'security definition {row.name!r}'))
+                        count += 1
+        logger.info('Re-encrypted %d secrets under the first key', count)
+        return count
 
     def get_security(self, name: str) -> SecurityRecord:
         with self._sessions() as session:
@@ -323,12 +362,12 @@ class Store:
 
     def _decrypted_security(self, row: SecurityDefinition) -> tuple[SecurityConfig, str | None]:
         try:
-            secret = self._decrypt(row)
+            values = self._decrypted(row)
         except SecretsError as error:
             # One definition that cannot be decrypted must not stop every other connection loading.
             logger.error('%s', error)
             return self._public_security_config(row), str(error)
-        return self._security_config(row, secret), None
+        return self._security_config(row, values), None
 
     # ------------------------------------------------------------------ helpers
 
@@ -378,13 +417,19 @@ class Store:
             OutgoingConnection.security_id == security_id).order_by(OutgoingConnection.name)))
 
     @staticmethod
-    def _security_config(row: SecurityDefinition, secret: str | None) -> SecurityConfig:
+    def _security_config(row: SecurityDefinition, encrypted: Mapping[str, str | None]) -> SecurityConfig:
+        """The definition's config, with the encrypted settings given (plain, masked or None)."""
         return SecurityConfig.from_input(
-            {**{column: getattr(row, column) for column in _SECURITY_COLUMNS}, 'secret': secret})
+            {**{column: getattr(row, column) for column in _SECURITY_COLUMNS}, **encrypted})
 
     def _public_security_config(self, row: SecurityDefinition) -> SecurityConfig:
-        # Stands in for the secret without decrypting it: says only whether one is set.
-        return self._security_config(row, MASK if row.secret else None)
+        # Secrets stand in as a mask, saying only that one is set; the certificate is no secret and
+        # is shown as its summary, but only if it decrypts.
+        values: dict[str, str | None] = {setting: MASK if getattr(row, setting) else None
+                                         for setting in ENCRYPTED_SETTINGS}
+        if row.client_cert is not None:
+            values['client_cert'] = self._decrypted(row, tolerant=True)['client_cert'] or MASK
+        return self._security_config(row, values)
 
     def _security_record(self, session: Session, row: SecurityDefinition) -> SecurityRecord:
         return SecurityRecord(row.id, row.version, _utc(row.created_at), _utc(row.updated_at),
