@@ -26,6 +26,7 @@ from zato_outconn.exceptions import (  # noqa: E402
     SOAPFault,
     Timeout,
     TLSError,
+    TokenError,
     TransportError,
     WSDLError,
 )
@@ -62,6 +63,7 @@ __all__ = [
     'Store',
     'TLSError',
     'Timeout',
+    'TokenError',
     'TransportError',
     'WSDLError',
     '__version__',

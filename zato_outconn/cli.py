@@ -111,7 +111,7 @@ def read_secret(from_stdin: bool, what: str) -> str:
     elif sys.stdin.isatty():
         secret = click.prompt(what.capitalize(), hide_input=True, confirmation_prompt=True)
     else:
-        fail(f'no {what} given; pipe it in and add --{what}-stdin')
+        fail(f'no {what} given; pipe it in and add --{what.replace(" ", "-")}-stdin')
     if not secret:
         fail(f'the {what} is empty; give a non-empty {what}')
     return secret
@@ -210,8 +210,9 @@ def _security_table(records: list[Any]) -> str:
 
 
 # What the secret of each type is called in prompts and messages (and its --...-stdin flag);
-# any other type's secret is a password.
-_SECRET_NAMES = {'basic_auth': 'password', 'apikey': 'key', 'bearer': 'token', 'wss': 'password'}
+# any other type's secret is a password. An mtls definition's secret is its key, read from a file.
+_SECRET_NAMES = {'apikey': 'key', 'bearer': 'token', 'oauth2': 'secret'}
+_SECRET_FLAGS = ('--password-stdin', '--key-stdin', '--token-stdin', '--secret-stdin')
 
 
 def _secret_name(sec_type: str) -> str:
@@ -220,34 +221,65 @@ def _secret_name(sec_type: str) -> str:
 
 # Settings of security definitions, shared by create and edit: (option, setting, help).
 _SECURITY_OPTIONS: list[tuple[str, str, str]] = [
-    ('--username', 'username', 'User name (basic_auth, wss).'),
+    ('--username', 'username', 'User name (basic_auth, digest, ntlm as DOMAIN\\user, wss).'),
     ('--header-name', 'header_name', 'Header that carries the key (apikey; default X-API-Key).'),
     ('--password-type', 'password_type', 'How wss sends the password: text (default) or digest.'),
     ('--timestamp-ttl', 'timestamp_ttl', 'Add a wsu:Timestamp that expires after this many seconds (wss).'),
+    ('--token-url', 'token_url', 'Token endpoint of the authorisation server (oauth2).'),
+    ('--client-id', 'client_id', 'Client ID (oauth2).'),
+    ('--scopes', 'scopes', 'Scopes to ask for, separated by spaces (oauth2).'),
+    ('--audience', 'audience', 'Audience to ask for (oauth2).'),
+    ('--token-extra', 'token_extra', 'More form fields for the token request, as a=1&b=2 (oauth2).'),
+    ('--client-auth', 'client_auth', 'How the client authenticates: basic (default) or body (oauth2).'),
+]
+# Settings read from files, so that PEM text never goes on a command line: (option, setting, help).
+_SECURITY_FILES: list[tuple[str, str, str]] = [
+    ('--cert-file', 'client_cert', 'File with the client certificate in PEM (mtls).'),
+    ('--key-file', 'secret', 'File with the private key of the certificate in PEM (mtls).'),
 ]
 
 
 def security_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option('--key-password-stdin', 'key_password_stdin', is_flag=True,
+                            help='Read the password of an encrypted private key from stdin (mtls).')(function)
+    for declaration, setting, help_text in reversed(_SECURITY_FILES):
+        function = click.option(declaration, f'{setting}_file', type=click.Path(dir_okay=False), default=None,
+                                help=help_text)(function)
     for declaration, setting, help_text in reversed(_SECURITY_OPTIONS):
         function = click.option(declaration, setting, default=None, help=help_text)(function)
     return function
+
+
+def _security_settings(options: dict[str, Any]) -> dict[str, Any]:
+    """The settings given on the command line, with files read and the key password from stdin."""
+    key_password_stdin = options.pop('key_password_stdin')
+    settings = {key: value for key, value in options.items() if value is not None and not key.endswith('_file')}
+    for _, setting, _ in _SECURITY_FILES:
+        path = options.get(f'{setting}_file')
+        if path:
+            settings[setting] = _read_file(setting, path)
+    if key_password_stdin:
+        settings['key_password'] = read_secret(True, 'key password')
+    return settings
 
 
 @security.command('create')
 @click.argument('sec_type', metavar='TYPE', type=click.Choice(SEC_TYPES))
 @click.argument('name')
 @security_options
-@click.option('--password-stdin', '--key-stdin', '--token-stdin', 'secret_stdin', is_flag=True,
-              help='Read the password, key or token from the first line of stdin.')
+@click.option(*_SECRET_FLAGS, 'secret_stdin', is_flag=True,
+              help='Read the password, key, token or client secret from the first line of stdin.')
 @pass_context
 def security_create(state: Context, sec_type: str, name: str, secret_stdin: bool, **options: Any) -> None:
-    """Create a definition of TYPE: basic_auth, apikey, bearer or wss."""
-    settings = {'name': name, 'sec_type': sec_type,
-                **{key: value for key, value in options.items() if value is not None}}
-    # Validate everything else first, so that a typo is reported before a secret is asked for.
-    SecurityConfig.from_input(settings)
-    secret = read_secret(secret_stdin, _secret_name(sec_type))
-    record = state.store.create_security(SecurityConfig.from_input({**settings, 'secret': secret}))
+    """Create a definition of TYPE: basic_auth, apikey, bearer, digest, ntlm, oauth2, mtls or wss."""
+    settings = {'name': name, 'sec_type': sec_type, **_security_settings(options)}
+    if sec_type != 'mtls':
+        # Validate everything else first, so that a typo is reported before a secret is asked for.
+        SecurityConfig.from_input(settings)
+        settings['secret'] = read_secret(secret_stdin, _secret_name(sec_type))
+    elif 'secret' not in settings:
+        fail('secret: is required for mtls; give the private key with --key-file')
+    record = state.store.create_security(SecurityConfig.from_input(settings))
     click.echo(f'Created {sec_type} security definition {record.config.name!r}')
 
 
@@ -257,8 +289,10 @@ def security_create(state: Context, sec_type: str, name: str, secret_stdin: bool
 @security_options
 @pass_context
 def security_edit(state: Context, name: str, new_name: str | None, **options: Any) -> None:
-    """Change settings other than the secret (see set-password for that)."""
-    changes = {key: value for key, value in {'name': new_name, **options}.items() if value is not None}
+    """Change settings; secrets not given stay as they are (see also set-password)."""
+    changes = _security_settings(options)
+    if new_name is not None:
+        changes['name'] = new_name
     if not changes:
         fail('nothing to change; give at least one option (see --help)')
     record = state.store.edit_security(name, changes)
@@ -267,12 +301,15 @@ def security_edit(state: Context, name: str, new_name: str | None, **options: An
 
 @security.command('set-password')
 @click.argument('name')
-@click.option('--password-stdin', '--key-stdin', '--token-stdin', 'secret_stdin', is_flag=True,
-              help='Read the new password, key or token from the first line of stdin.')
+@click.option(*_SECRET_FLAGS, 'secret_stdin', is_flag=True,
+              help='Read the new password, key, token or client secret from the first line of stdin.')
 @pass_context
 def security_set_password(state: Context, name: str, secret_stdin: bool) -> None:
-    """Change only the secret: the password, API key or token."""
+    """Change only the secret: the password, API key, token or client secret."""
     current = state.store.get_security(name)
+    if current.config.sec_type == 'mtls':
+        fail(f'{name!r} is an mtls definition; change its key with: zato-outconn security edit {name!r} '
+             '--key-file FILE (and --key-password-stdin if it is encrypted)')
     secret = read_secret(secret_stdin, _secret_name(current.config.sec_type))
     record = state.store.set_secret(name, secret)
     click.echo(f'Changed the secret of {record.config.name!r} (version {record.version})')
@@ -294,7 +331,10 @@ def security_list(state: Context, output_format: str) -> None:
 def security_show(state: Context, name: str, output_format: str) -> None:
     """Show one definition (the secret shows only as set or not set)."""
     record = state.store.get_security(name)
-    emit(output_format, record.as_dict(), lambda: render_fields(record.as_dict()))
+    values = record.as_dict()
+    # People see the settings the type has; scripts get every key, unset ones as null.
+    emit(output_format, values, lambda: render_fields({key: value for key, value in values.items()
+                                                       if value is not None}))
 
 
 @security.command('delete')
@@ -304,6 +344,22 @@ def security_delete(state: Context, name: str) -> None:
     """Delete a definition; refused while connections use it."""
     state.store.delete_security(name)
     click.echo(f'Deleted security definition {name!r}')
+
+
+@cli.group()
+def secrets() -> None:
+    """Encryption of secrets at rest."""
+
+
+@secrets.command('rotate')
+@pass_context
+def secrets_rotate(state: Context) -> None:
+    """Re-encrypt every secret under the first key of ZATO_OUTCONN_SECRET_KEYS, in one transaction.
+
+    Put the new key first and keep the old ones after it until this has run on the database.
+    """
+    count = state.store.rotate_secrets()
+    click.echo(f'Re-encrypted {count} secrets under the first key')
 
 
 # ---------------------------------------------------------------------- outgoing connections

@@ -29,8 +29,8 @@ from zato_outconn.config import OutconnConfig, SecurityConfig
 from zato_outconn.exceptions import CallError, Inactive, MissingParameter, RequestError, SecretsError
 from zato_outconn.headers import Component, msg_timestamp
 from zato_outconn.ping import PingResult
-from zato_outconn.security import BasicAuth, EnvelopeSecurity, build_applier
-from zato_outconn.transport import CABundleFile, build_session, map_requests_error
+from zato_outconn.security import BasicAuth, EnvelopeSecurity, SessionBound, build_applier
+from zato_outconn.transport import CABundleFile, ClientCertificate, build_session, map_requests_error
 from zato_outconn.url_template import DotSegment, PathTemplate
 
 logger = logging.getLogger('zato_outconn.call')
@@ -267,7 +267,11 @@ class HTTPConnection:
             applier = build_applier(self.security) if self.security is not None else None
         except SecretsError as error:
             raise SecretsError(f'Connection {self.name!r} cannot be called: {error}') from None
-        if applier is not None and not isinstance(applier, AuthBase):
+        client_cert = None
+        if isinstance(applier, ClientCertificate):
+            # mTLS lives in the TLS connection, so in the session's adapter, not in each request.
+            client_cert, applier = applier, None
+        elif applier is not None and not isinstance(applier, AuthBase):
             # Message-level security (WS-Security) goes into the SOAP envelope, not the HTTP request.
             self._envelope_security, applier = applier, None
         verify: bool | str = config.validate_tls
@@ -277,8 +281,10 @@ class HTTPConnection:
         proxies = {'http': config.proxy, 'https': config.proxy} if config.proxy else {}
         self._send_kwargs = {'timeout': config.timeout, 'verify': verify, 'proxies': proxies, 'cert': None,
                              'allow_redirects': config.follow_redirects}
+        self._session = build_session(config, client_cert)
+        if isinstance(applier, SessionBound):
+            applier.bind(self._session, self._send_kwargs)
         self._applier = applier
-        self._session = build_session(config)
 
     def _release(self) -> None:
         """Close the session and remove temporary files; the caller holds the lock."""

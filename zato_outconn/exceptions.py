@@ -9,6 +9,7 @@ The whole tree::
     ├── Conflict                  the row was changed by someone else since it was read
     ├── SchemaError               the database schema is missing or out of date
     ├── SecretsError              secrets cannot be encrypted or decrypted (keys missing or wrong)
+    ├── TokenError                an OAuth2 token endpoint did not give a token
     └── CallError                 a call through a connection failed; carries name, method, URL and cid
         ├── Inactive              the connection is switched off
         ├── RequestError          the caller's input cannot be sent (also a ValueError)
@@ -81,6 +82,17 @@ class SchemaError(OutconnError):
 
 class SecretsError(OutconnError):
     """Secrets cannot be encrypted or decrypted with the keys configured."""
+
+
+class TokenError(OutconnError):
+    """An OAuth2 token endpoint did not give a token; names the definition, endpoint and status."""
+
+    def __init__(self, definition: str, token_url: str, status_code: int | None, problem: str) -> None:
+        self.definition = definition
+        self.token_url = token_url
+        self.status_code = status_code
+        status = f' with HTTP {status_code}' if status_code is not None else ''
+        super().__init__(f'Security definition {definition!r}: the token endpoint {token_url} {problem}{status}')
 
 
 class CallError(OutconnError):

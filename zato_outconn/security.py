@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from base64 import b64encode
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from lxml import etree
-from requests import PreparedRequest
-from requests.auth import AuthBase
+from requests import PreparedRequest, Session
+from requests.auth import AuthBase, HTTPDigestAuth
+from requests_ntlm import HttpNtlmAuth
 
-from zato_outconn.config import SecurityConfig
+from zato_outconn.config import MASK, SecurityConfig
 from zato_outconn.exceptions import SecretsError
+from zato_outconn.oauth2 import ClientCredentials
+from zato_outconn.transport import ClientCertificate
 from zato_outconn.wsse import UsernameToken
 
 
@@ -71,11 +74,35 @@ class BearerAuth(HeaderAuth):
 
 
 def _secret(config: SecurityConfig) -> str:
-    # An empty secret would go out as an empty password: fail loudly instead.
-    if not config.secret:
+    # An empty secret would go out as an empty password, and a mask stands in for one that was never
+    # given (an export, say): fail loudly instead.
+    if not config.secret or config.secret == MASK:
         raise SecretsError(f'Security definition {config.name!r} has no secret set; '
                            f'run: zato-outconn security set-password {config.name!r}')
     return config.secret
+
+
+@runtime_checkable
+class SessionBound(Protocol):
+    """An applier that makes requests of its own (for tokens) through the connection's session."""
+
+    def bind(self, session: Session, send_kwargs: dict[str, Any]) -> None: ...
+
+
+def _digest(config: SecurityConfig) -> AuthBase:
+    return HTTPDigestAuth(config.username or '', _secret(config))
+
+
+def _ntlm(config: SecurityConfig) -> AuthBase:
+    return HttpNtlmAuth(config.username or '', _secret(config))
+
+
+def _client_credentials(config: SecurityConfig) -> AuthBase:
+    return ClientCredentials(config, _secret(config))
+
+
+def _client_certificate(config: SecurityConfig) -> ClientCertificate:
+    return ClientCertificate(config.name, config.client_cert or '', _secret(config), config.key_password)
 
 
 def _username_token(config: SecurityConfig) -> EnvelopeSecurity:
@@ -83,10 +110,18 @@ def _username_token(config: SecurityConfig) -> EnvelopeSecurity:
     return UsernameToken(config)
 
 
-APPLIERS: dict[str, Callable[[SecurityConfig], AuthBase | EnvelopeSecurity]] = {
+# Each type's applier is one of three kinds: an AuthBase for the HTTP request, a ClientCertificate
+# for the TLS connection, or an EnvelopeSecurity for the SOAP envelope.
+Applier = AuthBase | ClientCertificate | EnvelopeSecurity
+
+APPLIERS: dict[str, Callable[[SecurityConfig], Applier]] = {
     'basic_auth': BasicAuth,
     'apikey': APIKeyAuth,
     'bearer': BearerAuth,
+    'digest': _digest,
+    'ntlm': _ntlm,
+    'oauth2': _client_credentials,
+    'mtls': _client_certificate,
     'wss': _username_token,
 }
 
@@ -94,5 +129,5 @@ APPLIERS: dict[str, Callable[[SecurityConfig], AuthBase | EnvelopeSecurity]] = {
 ENVELOPE_TYPES = frozenset({'wss'})
 
 
-def build_applier(config: SecurityConfig) -> AuthBase | EnvelopeSecurity:
+def build_applier(config: SecurityConfig) -> Applier:
     return APPLIERS[config.sec_type](config)

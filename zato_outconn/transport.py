@@ -6,6 +6,8 @@ This is the one place where requests and urllib3 exceptions become the library's
 from __future__ import annotations
 
 import os
+import shutil
+import ssl
 import tempfile
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
+from urllib3.util.ssl_ import create_urllib3_context
 
 from zato_outconn.config import OutconnConfig
 from zato_outconn.exceptions import (
@@ -27,7 +30,54 @@ from zato_outconn.exceptions import (
 _POOLS_PER_CONNECTION = 4
 
 
-def build_session(config: OutconnConfig) -> requests.Session:
+class ClientCertificate:
+    """A client certificate and its private key (mTLS), kept in memory as PEM text.
+
+    ssl can load a certificate chain from files only, so the PEM is written to a private folder
+    just long enough to load it into an SSL context, and removed at once.
+    """
+
+    def __init__(self, definition: str, cert_pem: str, key_pem: str, key_password: str | None) -> None:
+        self.definition = definition
+        self._cert_pem = cert_pem
+        self._key_pem = key_pem
+        self._key_password = key_password
+
+    def __repr__(self) -> str:
+        return f'<ClientCertificate {self.definition!r}>'
+
+    def ssl_context(self) -> ssl.SSLContext:
+        context = create_urllib3_context()
+        folder = tempfile.mkdtemp(prefix='zato-outconn-mtls-')  # mode 0700
+        try:
+            cert_path, key_path = os.path.join(folder, 'cert.pem'), os.path.join(folder, 'key.pem')
+            for path, pem in ((cert_path, self._cert_pem), (key_path, self._key_pem)):
+                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, 'w', encoding='ascii') as pem_file:
+                    pem_file.write(pem)
+            context.load_cert_chain(cert_path, key_path, password=self._key_password or None)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return context
+
+
+class _ClientCertAdapter(HTTPAdapter):
+    """Presents a client certificate on every TLS connection its pools open."""
+
+    def __init__(self, client_cert: ClientCertificate, **kwargs: Any) -> None:
+        self._ssl_context = client_cert.ssl_context()
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs['ssl_context'] = self._ssl_context
+        super().init_poolmanager(*args, **kwargs)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        proxy_kwargs['ssl_context'] = self._ssl_context
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+
+def build_session(config: OutconnConfig, client_cert: ClientCertificate | None = None) -> requests.Session:
     """A session whose pool holds at most pool_size sockets; callers beyond that wait for one."""
     session = requests.Session()
     # Settings come from the template only, never from the process environment (proxies, CA bundle,
@@ -37,8 +87,9 @@ def build_session(config: OutconnConfig) -> requests.Session:
     # Cookies are not carried from one call to the next: calls on behalf of different requests
     # share a connection, and must not share state through it.
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    adapter = HTTPAdapter(pool_connections=_POOLS_PER_CONNECTION, pool_maxsize=config.pool_size,
-                          pool_block=True, max_retries=Retry(total=0, read=False, redirect=False))
+    pool_settings = {'pool_connections': _POOLS_PER_CONNECTION, 'pool_maxsize': config.pool_size,
+                     'pool_block': True, 'max_retries': Retry(total=0, read=False, redirect=False)}
+    adapter = _ClientCertAdapter(client_cert, **pool_settings) if client_cert else HTTPAdapter(**pool_settings)
     session.mount('http://', adapter)
     session.mount('https://', adapter)
     return session
