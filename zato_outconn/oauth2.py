@@ -2,7 +2,7 @@
 
 Tokens are cached per definition and scope (and everything else that changes the token) until
 shortly before they expire. When many threads need a token at once, exactly one asks for it and
-the others wait for its answer. A 401 from the remote service drops the token it was sent and the
+the others wait for its answer, a token or an error. A 401 from the remote service drops the token it was sent and the
 call is retried once with a new one.
 """
 
@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -44,26 +45,59 @@ class TokenCache:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._tokens: dict[tuple[str, ...], _Token] = {}
-        self._locks: dict[tuple[str, ...], threading.Lock] = {}
+        # The token request in flight per key, whose outcome everyone who needs that token waits for.
+        self._flights: dict[tuple[str, ...], Future[str | None]] = {}
         self._guard = threading.Lock()
 
     def get(self, key: tuple[str, ...], fetch: Callable[[], tuple[str, float | None]]) -> str:
-        token = self._fresh(key)
-        if token is not None:
-            return token
-        with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            # Whoever held the lock before may have fetched it already.
+        while True:
             token = self._fresh(key)
             if token is not None:
                 return token
+            with self._guard:
+                token = self._fresh(key)
+                if token is not None:
+                    return token
+                flight = self._flights.get(key)
+                if flight is None:
+                    flight = self._flights[key] = Future()
+                    leader = True
+                else:
+                    leader = False
+            if leader:
+                return self._lead(key, fetch, flight)
+            # The error too is shared: asking again in turn would multiply the load on a failing
+            # endpoint, and the wait, by the number of callers.
+            value = flight.result()
+            if value is not None:
+                return value
+            # The one asking was interrupted (a greenlet killed, say) rather than refused: ask again.
+
+    def _lead(self, key: tuple[str, ...], fetch: Callable[[], tuple[str, float | None]],
+              flight: Future[str | None]) -> str:
+        try:
             value, expires_in = fetch()
-            refresh_at = None
-            if expires_in is not None:
-                refresh_at = self._clock() + expires_in - min(expires_in * _EARLY_SHARE, _EARLY_MAX)
-            self._tokens[key] = _Token(value, refresh_at)
-            return value
+        except Exception as error:
+            self._land(key)
+            flight.set_exception(error)
+            raise
+        except BaseException:
+            self._land(key)
+            flight.set_result(None)
+            raise
+        refresh_at = None
+        if expires_in is not None:
+            refresh_at = self._clock() + expires_in - min(expires_in * _EARLY_SHARE, _EARLY_MAX)
+        self._land(key, _Token(value, refresh_at))
+        flight.set_result(value)
+        return value
+
+    def _land(self, key: tuple[str, ...], token: _Token | None = None) -> None:
+        """End the flight of ``key``, keeping the token it brought, if any."""
+        with self._guard:
+            if token is not None:
+                self._tokens[key] = token
+            del self._flights[key]
 
     def drop(self, key: tuple[str, ...], value: str) -> None:
         """Forget the token if it still is the one that was refused (another thread may have renewed it)."""
@@ -119,14 +153,19 @@ class ClientCredentials(AuthBase):
         request = response.request
         if response.status_code != 401 or getattr(request, '_token_retried', False):
             return response
-        refused = str(request.headers.get('Authorization', ''))[len('Bearer '):]
-        self._cache.drop(self._key, refused)
+        sent = str(request.headers.get('Authorization', ''))
+        if not sent.startswith('Bearer '):
+            # requests took the token off on a redirect to another host: that host never had it, and
+            # must not get it now.
+            return response
+        # Read and release the refused answer first: the token request may need a socket of the same
+        # pool (a token endpoint on the API's host), which a pool of one would otherwise never give.
+        response.content  # noqa: B018
+        response.close()
+        self._cache.drop(self._key, sent[len('Bearer '):])
         retry = request.copy()
         retry.headers['Authorization'] = f'Bearer {self._cache.get(self._key, self._fetch)}'
         retry._token_retried = True  # type: ignore[attr-defined]
-        # Read and release the refused answer, so that its socket goes back to the pool.
-        response.content  # noqa: B018
-        response.close()
         logger.info('Token of %r refused with 401; retrying once with a new one', self.definition)
         again = response.connection.send(retry, **kwargs)
         again.history.append(response)
@@ -146,7 +185,9 @@ class ClientCredentials(AuthBase):
         if config.client_auth == 'body':
             data += [('client_id', config.client_id or ''), ('client_secret', self._secret)]
         else:
-            auth = HTTPBasicAuth(config.client_id or '', self._secret)
+            # UTF-8, as RFC 7617 and the basic_auth type have it; requests would encode text as Latin-1
+            # and fail on any other character.
+            auth = HTTPBasicAuth((config.client_id or '').encode('utf-8'), self._secret.encode('utf-8'))
 
         session = self._session or requests.Session()
         send_kwargs = {key: value for key, value in self._send_kwargs.items() if key != 'allow_redirects'}

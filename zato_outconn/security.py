@@ -7,6 +7,8 @@ refresh on 401 can hook into the response later. New types register in ``APPLIER
 
 from __future__ import annotations
 
+import logging
+import re
 from base64 import b64encode
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
@@ -95,6 +97,27 @@ def _digest(config: SecurityConfig) -> AuthBase:
 
 def _ntlm(config: SecurityConfig) -> AuthBase:
     return HttpNtlmAuth(config.username or '', _secret(config))
+
+
+class _StepTokenRedaction(logging.Filter):
+    """Redacts the handshake messages pyspnego logs at DEBUG, keeping the line itself.
+
+    They are the Authorization header values themselves, and the last one answers the server's
+    challenge with a hash of the password that can be cracked offline.
+    """
+
+    _step = re.compile(r'^(\w+ step (?:input|output)): ')
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        matched = self._step.match(str(record.msg))
+        if matched:
+            record.msg, record.args = f'{matched.group(1)}: <redacted>', ()
+        return True
+
+
+_STEP_TOKEN_REDACTION = _StepTokenRedaction()
+for _logger in ('spnego._ntlm', 'spnego._negotiate', 'spnego._gss', 'spnego._sspi'):
+    logging.getLogger(_logger).addFilter(_STEP_TOKEN_REDACTION)
 
 
 def _client_credentials(config: SecurityConfig) -> AuthBase:
