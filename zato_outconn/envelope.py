@@ -6,6 +6,7 @@ so neither a caller's body nor a remote answer can make the library fetch or exp
 
 from __future__ import annotations
 
+import codecs
 import copy
 from dataclasses import dataclass
 
@@ -36,14 +37,18 @@ def parse_body(body: str | bytes | etree._Element) -> list[etree._Element]:
     if isinstance(body, etree._Element):
         # A copy: the envelope and its security header must not end up in the caller's own tree.
         return [copy.deepcopy(body)]
+    if not isinstance(body, str | bytes):
+        raise BodyError(f'a SOAP body must be XML text or bytes, or an lxml element; '
+                        f'not {type(body).__name__}')
     data = body.encode('utf-8') if isinstance(body, str) else body
     stripped = data.strip()
     if not stripped:
         return []
-    if stripped.startswith(b'<?xml'):
-        # A document: one root element, whatever it declares its encoding to be.
+    if stripped.startswith((b'<?xml', codecs.BOM_UTF8, codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE)):
+        # A document: one root element. Bytes are read in the encoding they declare; text was
+        # encoded as UTF-8 just above, so a declaration of another encoding must not apply to it.
         try:
-            return [etree.fromstring(stripped, safe_parser())]
+            return [etree.fromstring(stripped, safe_parser('utf-8' if isinstance(body, str) else None))]
         except etree.XMLSyntaxError as error:
             raise MalformedXML(f'the body is not well-formed XML: {error}') from None
     # A body may hold several sibling elements; a wrapper makes it one document to parse.
@@ -62,8 +67,10 @@ def is_envelope(element: etree._Element) -> bool:
 
 def build_envelope(elements: list[etree._Element], version: str) -> etree._Element:
     """The elements inside a new envelope's Body, or the element itself if it already is an envelope."""
-    if len(elements) == 1 and is_envelope(elements[0]):
-        return elements[0]
+    # Comments and processing instructions around a whole envelope do not make it a body.
+    tagged = [element for element in elements if isinstance(element.tag, str)]
+    if len(tagged) == 1 and is_envelope(tagged[0]):
+        return tagged[0]
     namespace = NAMESPACES[version]
     envelope = etree.Element(f'{{{namespace}}}Envelope', nsmap={'soap': namespace})
     body = etree.SubElement(envelope, f'{{{namespace}}}Body')

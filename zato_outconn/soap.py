@@ -7,6 +7,7 @@ Every SOAP path (post, send, invoke, ping, the zeep client) sends through it.
 
 from __future__ import annotations
 
+import codecs
 import threading
 from typing import Any
 
@@ -104,10 +105,18 @@ class SOAPConnection(HTTPConnection):
 
 
 def _charset(response: requests.Response) -> str | None:
-    """The charset parameter of Content-Type, if any; requests' text/* fallback to Latin-1 is not one."""
+    """The charset parameter of Content-Type, if any; requests' text/* fallback to Latin-1 is not one.
+
+    A charset Python does not know counts as none, so that the XML declaration decides instead.
+    """
     content_type = response.headers.get('Content-Type', '')
     for parameter in content_type.split(';')[1:]:
         key, _, value = parameter.strip().partition('=')
         if key.lower() == 'charset' and value:
-            return value.strip('"\' ')
+            charset = value.strip('"\' ')
+            try:
+                codecs.lookup(charset)
+            except LookupError:
+                return None
+            return charset
     return None
