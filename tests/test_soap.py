@@ -354,6 +354,13 @@ def test_html_error_page_is_not_soap(make_soap: Make, soap_server: SOAPServer, p
     assert '502' in str(raised.value)
 
 
+@pytest.mark.parametrize('status', [200, 202])
+def test_empty_answer_of_a_one_way_operation_is_none(make_soap: Make, soap_server: SOAPServer,
+                                                     status: int) -> None:
+    soap_server.answer(status, b'', 'text/xml; charset=utf-8')
+    assert make_soap().conn.invoke('cid-1', echo()) is None
+
+
 def test_latin1_answer_is_decoded_by_its_charset(make_soap: Make, soap_server: SOAPServer) -> None:
     greeting = 'Grüße aus Köln, señor'
     answer = envelope_text('1.1', f'<r:greeting xmlns:r="urn:r">{greeting}</r:greeting>').encode('latin-1')

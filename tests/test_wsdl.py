@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 import trustme
+import zeep.exceptions
 
-from zato_outconn import OutconnConfig, ReadTimeout, Runtime, Service, WSDLError
+from zato_outconn import NotSOAPResponse, OutconnConfig, ReadTimeout, Runtime, Service, SOAPFault, WSDLError
 
 from tests.servers import RecordingServer, refused_port
 from tests.soap_fixtures import PATHS, make_soap_fixture, soap_server_fixture  # noqa: F401 - fixtures
@@ -155,8 +156,10 @@ def test_bad_wsdl_is_reported_and_stops_nothing_else(runtime: Runtime, make_soap
     assert working.conn.invoke('cid-1', f'<hello xmlns="{TNS}"><name>z</name></hello>') is not None
 
 
-@pytest.mark.parametrize(('setting', 'message'), [('wsdl_service', 'Service not found'),
-                                                   ('wsdl_port', 'Port not found')])
+@pytest.mark.parametrize(('setting', 'message'), [
+    ('wsdl_service', "wsdl_service 'NoSuchName' is not in the WSDL; it has Greeter"),
+    ('wsdl_port', "wsdl_port 'NoSuchName' is not in service 'Greeter'; it has Greeter"),
+])
 def test_wrong_service_or_port_name(make_soap: Make, soap_server: SOAPServer, setting: str,
                                     message: str) -> None:
     item = make_soap(wsdl=decoy_wsdl(soap_server, '1.1'), **{setting: 'NoSuchName'})
@@ -189,3 +192,22 @@ def test_client_is_built_once_per_template(runtime: Runtime, make_soap: Make,
     assert edited.conn.client is not clients[0]
     assert edited.conn.client.service.hello('again') == 'Hello, again!'
     assert [seen.method for seen in soap_server.requests] == ['GET', 'GET', 'POST']
+
+
+@VERSIONS
+def test_zeep_faults_are_the_librarys_own(make_soap: Make, soap_server: SOAPServer, version: str) -> None:
+    item = make_soap(version=version, wsdl=decoy_wsdl(soap_server, version))
+    with pytest.raises(SOAPFault) as raised:
+        item.conn.client.service.fail('because')
+    fault = raised.value
+    assert fault.name == item.config.name and fault.status_code is None and fault.version == version
+    assert 'because' in fault.reason and isinstance(fault.__cause__, zeep.exceptions.Fault)
+
+
+def test_zeep_non_soap_answer_is_the_librarys_own(make_soap: Make, soap_server: SOAPServer) -> None:
+    item = make_soap(wsdl=decoy_wsdl(soap_server, '1.1'))
+    item.conn.client  # noqa: B018 - the WSDL is fetched before the server turns to canned answers
+    soap_server.answer(502, b'<html><body>Bad Gateway</body></html>', 'text/html')
+    with pytest.raises(NotSOAPResponse) as raised:
+        item.conn.client.service.hello('x')
+    assert raised.value.status_code == 502 and 'Bad Gateway' in raised.value.body_start

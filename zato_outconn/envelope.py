@@ -19,6 +19,9 @@ SOAP12 = 'http://www.w3.org/2003/05/soap-envelope'
 NAMESPACES = {'1.1': SOAP11, '1.2': SOAP12}
 VERSIONS = {SOAP11: '1.1', SOAP12: '1.2'}
 
+# How much of a non-SOAP answer an error keeps, enough to recognise an HTML error page.
+BODY_START_LENGTH = 300
+
 SOAP11_CONTENT_TYPE = 'text/xml; charset=utf-8'
 SOAP12_CONTENT_TYPE = 'application/soap+xml; charset=utf-8'
 

@@ -162,11 +162,12 @@ class SOAPFault(SOAPError):
 
     ``code`` and ``reason`` are faultcode/faultstring in SOAP 1.1 and Code/Value and Reason/Text
     in 1.2; ``subcode`` is 1.2 only; ``actor`` is faultactor (1.1) or Role (1.2); ``detail`` is
-    the detail element or None.
+    the detail element or None. ``status_code`` is None for faults raised by zeep calls, which do not
+    say it; ``version`` is then the connection's.
     """
 
     def __init__(self, *, code: str, subcode: str | None, reason: str, actor: str | None, detail: Any,
-                 status_code: int, version: str, **context: str) -> None:
+                 status_code: int | None, version: str, **context: str) -> None:
         self.code = code
         self.subcode = subcode
         self.reason = reason
@@ -175,7 +176,8 @@ class SOAPFault(SOAPError):
         self.status_code = status_code
         self.version = version
         codes = f'{code}/{subcode}' if subcode else code
-        super().__init__(f'SOAP {version} fault {codes}: {reason} (HTTP {status_code})', **context)
+        status = f' (HTTP {status_code})' if status_code is not None else ''
+        super().__init__(f'SOAP {version} fault {codes}: {reason}{status}', **context)
 
 
 class NotSOAPResponse(SOAPError):

@@ -17,9 +17,11 @@ from lxml import etree
 from zato_outconn.body import BodyError
 from zato_outconn.connection import HTTPConnection
 from zato_outconn.envelope import (
+    BODY_START_LENGTH,
     SOAP11_CONTENT_TYPE,
     SOAP12_CONTENT_TYPE,
     VERSIONS,
+    Answer,
     NotSOAP,
     build_envelope,
     parse_body,
@@ -29,8 +31,6 @@ from zato_outconn.envelope import (
 from zato_outconn.exceptions import NotSOAPResponse, SOAPFault, WSDLError
 from zato_outconn.ping import PingResult
 
-# How much of a non-SOAP answer an error keeps, enough to recognise an HTML error page.
-BODY_START_LENGTH = 300
 
 
 class SOAPConnection(HTTPConnection):
@@ -47,22 +47,29 @@ class SOAPConnection(HTTPConnection):
         """Post ``body`` in an envelope and return the first element of the answer's Body.
 
         A Fault, on any HTTP status, raises ``SOAPFault``; an answer that is no SOAP envelope raises
-        ``NotSOAPResponse`` with its status and the start of its body.
+        ``NotSOAPResponse`` with its status and the start of its body. An empty 200 or 202, the
+        answer to a one-way operation, returns None.
         """
         response = self.post(cid, body, **kwargs)
-        context = self._context('POST', response.url or self.config.address, cid)
-        try:
-            answer = read_answer(response.content, _charset(response))
-        except NotSOAP as error:
-            start = response.content[:BODY_START_LENGTH].decode(_charset(response) or 'utf-8', 'replace')
-            raise NotSOAPResponse(str(error), status_code=response.status_code, body_start=start,
-                                  **context) from None
+        if response.status_code in (200, 202) and not response.content.strip():
+            return None
+        answer = self.check_soap_answer(response, cid)
         if answer.fault is not None:
+            context = self._context('POST', response.url or self.config.address, cid)
             fault = answer.fault
             raise SOAPFault(code=fault.code, subcode=fault.subcode, reason=fault.reason, actor=fault.actor,
                             detail=fault.detail, status_code=response.status_code, version=fault.version,
                             **context)
         return answer.body
+
+    def check_soap_answer(self, response: requests.Response, cid: str) -> Answer:
+        """The answer read as SOAP, or NotSOAPResponse with its status and the start of its body."""
+        try:
+            return read_answer(response.content, _charset(response))
+        except NotSOAP as error:
+            start = response.content[:BODY_START_LENGTH].decode(_charset(response) or 'utf-8', 'replace')
+            raise NotSOAPResponse(str(error), status_code=response.status_code, body_start=start,
+                                  **self._context('POST', response.url or self.config.address, cid)) from None
 
     def ping(self, cid: str) -> PingResult:
         """As for plain HTTP, and a connection with a WSDL is OK only if its WSDL loads too."""

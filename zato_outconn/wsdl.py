@@ -18,7 +18,8 @@ import zeep.exceptions
 from lxml import etree
 from zeep.transports import Transport
 
-from zato_outconn.exceptions import CallError, WSDLError
+from zato_outconn.envelope import BODY_START_LENGTH
+from zato_outconn.exceptions import CallError, NotSOAPResponse, SOAPFault, WSDLError
 from zato_outconn.headers import current_cid, new_cid
 
 if TYPE_CHECKING:
@@ -49,7 +50,12 @@ class ConnectionTransport(Transport):
 
     def post_xml(self, address: str, envelope: etree._Element, headers: dict[str, str]) -> requests.Response:
         # zeep's headers carry the operation's own SOAPAction, so they win over the template's.
-        return self.conn.request('POST', _cid(), data=envelope, headers=headers)
+        cid = _cid()
+        response = self.conn.request('POST', cid, data=envelope, headers=headers)
+        if response.status_code >= 400:
+            # zeep would read an HTML error page as an 'Unknown fault'; say what it is instead.
+            self.conn.check_soap_answer(response, cid)
+        return response
 
     def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
         return self.conn.request('POST', _cid(), data=message, headers=headers)
@@ -69,6 +75,50 @@ class ConnectionTransport(Transport):
         return response.content
 
 
+class MappedClient(zeep.Client):
+    """zeep's client, whose ``service`` operations raise the library's exceptions, not zeep's."""
+
+    conn: SOAPConnection
+
+    @property
+    def service(self) -> _MappedService:  # type: ignore[override]
+        return _MappedService(super().service, self.conn)
+
+
+class _MappedService:
+    """Wraps a zeep ServiceProxy: each operation maps zeep's Fault and TransportError."""
+
+    def __init__(self, proxy: Any, conn: SOAPConnection) -> None:
+        self._proxy = proxy
+        self._conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        return self._mapped(getattr(self._proxy, name))
+
+    def __getitem__(self, name: str) -> Any:
+        return self._mapped(self._proxy[name])
+
+    def _mapped(self, operation: Any) -> Any:
+        conn = self._conn
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            context = {'name': conn.name, 'method': 'POST', 'url': conn.config.address, 'cid': current_cid.get() or ''}
+            try:
+                return operation(*args, **kwargs)
+            except zeep.exceptions.Fault as fault:
+                subcodes = fault.subcodes or []
+                raise SOAPFault(code=str(fault.code or ''), subcode=str(subcodes[0]) if subcodes else None,
+                                reason=str(fault.message or ''), actor=fault.actor, detail=fault.detail,
+                                status_code=None, version=conn.config.soap_version, **context) from fault
+            except zeep.exceptions.TransportError as error:
+                start = (error.content or b'')[:BODY_START_LENGTH]
+                text = start.decode('utf-8', 'replace') if isinstance(start, bytes) else str(start)
+                raise NotSOAPResponse('the answer is no SOAP envelope', status_code=error.status_code,
+                                      body_start=text, **context) from error
+
+        return call
+
+
 def build_client(conn: SOAPConnection) -> zeep.Client:
     """A zeep client for the connection's WSDL, checked to have the service and port it names."""
     config = conn.config
@@ -80,10 +130,10 @@ def build_client(conn: SOAPConnection) -> zeep.Client:
     where = 'the WSDL stored with the connection' if is_text else f'the WSDL at {config.wsdl}'
     settings = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, xml_huge_tree=False)
     try:
-        client = zeep.Client(source, transport=ConnectionTransport(conn), settings=settings,
-                             service_name=config.wsdl_service, port_name=config.wsdl_port)
-        # Resolve the service and port now, so a wrong name is reported here and not at the first call.
-        client.bind(config.wsdl_service, config.wsdl_port)
+        client = MappedClient(source, transport=ConnectionTransport(conn), settings=settings,
+                              service_name=config.wsdl_service, port_name=config.wsdl_port)
+        client.conn = conn
+        _check_names(client, conn)
     except WSDLError:
         raise
     except CallError as error:
@@ -91,3 +141,19 @@ def build_client(conn: SOAPConnection) -> zeep.Client:
     except (zeep.exceptions.Error, etree.LxmlError, ValueError, KeyError, IndexError) as error:
         raise WSDLError(f'cannot use {where}: {type(error).__name__}: {error}', name=conn.name) from error
     return client
+
+
+def _check_names(client: zeep.Client, conn: SOAPConnection) -> None:
+    """Resolve the service and port now, so that a wrong name is reported here, with what there is."""
+    config = conn.config
+    services = client.wsdl.services
+    if config.wsdl_service is not None and config.wsdl_service not in services:
+        raise WSDLError(f'wsdl_service {config.wsdl_service!r} is not in the WSDL; it has '
+                        f'{", ".join(sorted(services)) or "none"}', name=conn.name)
+    service = services[config.wsdl_service] if config.wsdl_service else next(iter(services.values()), None)
+    if service is None:
+        raise WSDLError('the WSDL defines no service', name=conn.name)
+    if config.wsdl_port is not None and config.wsdl_port not in service.ports:
+        raise WSDLError(f'wsdl_port {config.wsdl_port!r} is not in service {service.name!r}; it has '
+                        f'{", ".join(sorted(service.ports)) or "none"}', name=conn.name)
+    client.bind(config.wsdl_service, config.wsdl_port)
