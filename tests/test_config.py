@@ -523,3 +523,10 @@ def test_security_public_masks_secret() -> None:
 
 def test_security_public_without_secret() -> None:
     assert SecurityConfig(name='Token', sec_type='bearer').public()['secret'] is None
+
+
+@pytest.mark.parametrize('proxy', ['socks5://bob:Pr0xy-pw@proxy:1080', 'http://bob:Pr0xy-pw@proxy:3128'])
+def test_proxy_error_never_repeats_a_password(proxy: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        OutconnConfig(name='CRM', host='http://crm.example.com', proxy=proxy)
+    assert info.value.field == 'proxy' and 'Pr0xy-pw' not in str(info.value)

@@ -98,6 +98,9 @@ def _check_url(name: str, value: object, schemes: tuple[str, ...]) -> SplitResul
     if _CONTROL.search(value) or ' ' in value:
         raise ConfigError(name, 'must not contain spaces or control characters')
     parts = urlsplit(value)
+    # Checked first, so that no message below repeats a URL with a password in it.
+    if '@' in parts.netloc:
+        raise ConfigError(name, 'must not contain a username or password; use a security definition')
     if parts.scheme not in schemes:
         raise ConfigError(name, f'must be a URL starting with {" or ".join(s + "://" for s in schemes)}; '
                                 f'got {value!r}')
@@ -107,8 +110,6 @@ def _check_url(name: str, value: object, schemes: tuple[str, ...]) -> SplitResul
         parts.port
     except ValueError:
         raise ConfigError(name, f'has an invalid port; got {value!r}') from None
-    if parts.username is not None or parts.password is not None:
-        raise ConfigError(name, 'must not contain a username or password; use a security definition')
     if parts.query or parts.fragment:
         raise ConfigError(name, 'must not contain a query string or fragment')
     return parts

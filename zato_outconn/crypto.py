@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -46,22 +47,22 @@ class SecretBox:
         return self._fernet.encrypt(plain.encode('utf-8')).decode('ascii')
 
     def decrypt(self, token: str, *, what: str) -> str:
-        try:
-            return self._fernet.decrypt(token.encode('ascii')).decode('utf-8')
-        except InvalidToken:
-            raise SecretsError(
-                f'Cannot decrypt the secret of {what}: none of the keys in {KEYS_ENV} (or the key file) '
-                'is the one it was encrypted with') from None
-
+        return self._open(self._fernet.decrypt, token, f'decrypt the secret of {what}').decode('utf-8')
 
     def rotate(self, token: str, *, what: str) -> str:
         """The same secret encrypted under the first key, whichever key it was encrypted with."""
+        # Rotation runs in one transaction, which this failure rolls back.
+        return self._open(self._fernet.rotate, token, f're-encrypt the secret of {what}',
+                          '; nothing was changed').decode('ascii')
+
+    @staticmethod
+    def _open(operation: Callable[[bytes], bytes], token: str, doing: str, outcome: str = '') -> bytes:
         try:
-            return self._fernet.rotate(token.encode('ascii')).decode('ascii')
-        except InvalidToken:
-            raise SecretsError(
-                f'Cannot re-encrypt the secret of {what}: none of the keys in {KEYS_ENV} (or the key file) '
-                'is the one it was encrypted with; nothing was changed') from None
+            return operation(token.encode('ascii'))
+        except (InvalidToken, UnicodeEncodeError):
+            # A token that is not even ASCII was damaged in the database: as undecryptable as a wrong key.
+            raise SecretsError(f'Cannot {doing}: none of the keys in {KEYS_ENV} (or the key file) is the one '
+                               f'it was encrypted with, or the stored secret is damaged{outcome}') from None
 
 
 def load_secret_box(db_url: str) -> SecretBox:

@@ -193,7 +193,11 @@ class Store:
         return record
 
     def edit_security(self, name: str, changes: Mapping[str, Any]) -> SecurityRecord:
-        """Apply changes; secrets left out of them, or left empty, are kept as they are."""
+        """Apply changes; secrets left out of them, or left empty, are kept as they are.
+
+        The one exception: a new private key given without a key password drops the stored password,
+        which belonged to the old key.
+        """
         with self._transaction() as session:
             row = self._security_row(session, name)
             if 'sec_type' in changes and changes['sec_type'] != row.sec_type:
@@ -204,7 +208,14 @@ class Store:
             replaced = [setting for setting in ENCRYPTED_SETTINGS if changes.get(setting)]
             changes = {key: value for key, value in changes.items()
                        if key not in ENCRYPTED_SETTINGS or key in replaced}
-            updated = self._security_config(row, self._decrypted(row, tolerant=True)).with_changes(changes)
+            stored = self._decrypted(row, tolerant=True)
+            if 'secret' in replaced and 'key_password' not in replaced and stored.get('key_password'):
+                # A key password belongs to the key it opens: a new key given without one has none.
+                # Kept, it would make an unencrypted new key fail validation, with no way to clear it.
+                changes = {**changes, 'key_password': None}
+                replaced.append('key_password')
+            # Validated once, as it will be stored: the old key without its password would not pass.
+            updated = self._security_config(row, {**stored, **changes})
             if updated.name != name and session.scalar(
                     select(SecurityDefinition.id).where(SecurityDefinition.name == updated.name)):
                 raise ConfigError('name', f'a security definition named {updated.name!r} already exists')
@@ -417,10 +428,11 @@ class Store:
             OutgoingConnection.security_id == security_id).order_by(OutgoingConnection.name)))
 
     @staticmethod
-    def _security_config(row: SecurityDefinition, encrypted: Mapping[str, str | None]) -> SecurityConfig:
-        """The definition's config, with the encrypted settings given (plain, masked or None)."""
+    def _security_config(row: SecurityDefinition, overrides: Mapping[str, Any]) -> SecurityConfig:
+        """The definition's config from its row, with these settings over it (such as the encrypted
+        ones in plain text, masked or None)."""
         return SecurityConfig.from_input(
-            {**{column: getattr(row, column) for column in _SECURITY_COLUMNS}, **encrypted})
+            {**{column: getattr(row, column) for column in _SECURITY_COLUMNS}, **overrides})
 
     def _public_security_config(self, row: SecurityDefinition) -> SecurityConfig:
         # Secrets stand in as a mask, saying only that one is set; the certificate is no secret and

@@ -48,6 +48,10 @@ class ClientCertificate:
 
     def ssl_context(self) -> ssl.SSLContext:
         context = create_urllib3_context()
+        # urllib3 sets verify_mode on this shared context for each connection, from the call's verify
+        # setting, and matches the host name itself when the context does not. Left on, check_hostname
+        # would make every call with validate_tls off fail: ssl refuses CERT_NONE together with it.
+        context.check_hostname = False
         folder = tempfile.mkdtemp(prefix='zato-outconn-mtls-')  # mode 0700
         try:
             cert_path, key_path = os.path.join(folder, 'cert.pem'), os.path.join(folder, 'key.pem')
