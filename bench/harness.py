@@ -258,7 +258,7 @@ def measure(clients: Sequence[Client], *, calls: int, round_size: int = DEFAULT_
             samples[index].extend(_time_calls(clients[index].call, size))
             rounds[index].append(_Round(size, process_time_ns() - start))
     return [_summarise(client.name, durations, client_rounds if cpu else None)
-            for client, durations, client_rounds in zip(clients, samples, rounds)]
+            for client, durations, client_rounds in zip(clients, samples, rounds, strict=True)]
 
 
 def _time_calls(call: Callable[[], object], count: int) -> list[int]:

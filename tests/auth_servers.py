@@ -20,11 +20,10 @@ import hashlib
 import json
 import secrets
 import ssl
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from urllib.request import parse_http_list, parse_keqv_list
@@ -32,58 +31,33 @@ from urllib.request import parse_http_list, parse_keqv_list
 import spnego
 from spnego.exceptions import SpnegoError
 
+from tests.servers import BackgroundServer, QuietThreadingServer
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    # Sixteen clients connect at once in the concurrency tests; the default backlog of 5 would make
-    # the kernel drop some connection attempts and the clients retry a second later.
-    request_queue_size = 128
 
+class _Server(QuietThreadingServer):
     def __init__(self, handler: type[BaseHTTPRequestHandler], owner: Any) -> None:
         self.owner = owner
         # Set on shutdown, so that handlers told to be slow stop waiting.
         self.stopping = threading.Event()
         super().__init__(('127.0.0.1', 0), handler)
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # Clients that hang up early (read timeouts) are expected here.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
-
-class _Running:
-    """Serves in a daemon thread between ``__enter__`` and ``__exit__``."""
+class _Running(BackgroundServer):
+    """One of the servers below, serving its ``handler`` class."""
 
     handler: type[BaseHTTPRequestHandler]
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         # Every Authorization header that arrived, so that tests can look for them where they must not be.
         self.authorizations: list[str] = []
-        self._server = _Server(self.handler, self)
-        self._scheme = 'https' if tls is not None else 'http'
-        if tls is not None:
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={'poll_interval': 0.05},
-                                        daemon=True)
+        super().__init__(_Server(self.handler, self), tls)
 
-    def __enter__(self) -> Any:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f'{self._scheme}://{host}:{port}'
+    def stopping(self) -> None:
+        self._server.stopping.set()  # type: ignore[attr-defined]
 
     def wait(self, seconds: float) -> None:
         """Sleep in a handler, but wake up when the server stops."""
-        self._server.stopping.wait(seconds)
+        self._server.stopping.wait(seconds)  # type: ignore[attr-defined]
 
 
 class _Handler(BaseHTTPRequestHandler):

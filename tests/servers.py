@@ -1,15 +1,21 @@
-"""Real HTTP servers on 127.0.0.1 for the tests: they record what arrives on the wire."""
+"""Real HTTP servers on 127.0.0.1 for the tests: they record what arrives on the wire.
+
+``QuietThreadingServer`` and ``BackgroundServer`` are the pieces every test server here is built
+from (see also auth_servers, tls_servers and soap_server).
+"""
 
 from __future__ import annotations
 
 import json
 import socket
+import socketserver
+import ssl
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 
 @dataclass
@@ -78,21 +84,62 @@ class RecordingHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
 
 
-class _RecordingServer(ThreadingHTTPServer):
+class QuietThreadingServer(ThreadingHTTPServer):
+    """A threading HTTP server on 127.0.0.1 for tests."""
+
     daemon_threads = True
     allow_reuse_address = True
     # Many clients connect at once in the concurrency tests; the default backlog of 5 would make
     # the kernel drop their connection attempts and the clients retry a second later.
     request_queue_size = 128
 
-    def __init__(self) -> None:
-        self.recorder = Recorder()
-        super().__init__(('127.0.0.1', 0), RecordingHandler)
-
     def handle_error(self, request: Any, client_address: Any) -> None:
         # Clients that hang up early (pings that close unread, timeouts) are expected here.
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
+
+
+class BackgroundServer:
+    """Serves a socketserver in a daemon thread between ``__enter__`` and ``__exit__``.
+
+    With ``tls``, the listening socket is wrapped and ``url`` says https.
+    """
+
+    scheme = 'http'
+
+    def __init__(self, server: socketserver.TCPServer, tls: ssl.SSLContext | None = None) -> None:
+        self._server = server
+        if tls is not None:
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
+            self.scheme = 'https'
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stopping()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def stopping(self) -> None:
+        """Called first when the server stops; handlers that wait can be woken here."""
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f'{self.scheme}://127.0.0.1:{self.port}'
+
+
+class _RecordingServer(QuietThreadingServer):
+    def __init__(self) -> None:
+        self.recorder = Recorder()
+        super().__init__(('127.0.0.1', 0), RecordingHandler)
 
     def process_request_thread(self, request: socket.socket, client_address: Any) -> None:
         recorder = self.recorder
@@ -107,30 +154,15 @@ class _RecordingServer(ThreadingHTTPServer):
                 recorder.open_sockets -= 1
 
 
-class RecordingServer:
-    """Starts in a thread; ``url`` is its base address and ``recorder`` what it saw."""
+class RecordingServer(BackgroundServer):
+    """The recording server; ``recorder`` holds what it saw."""
 
     def __init__(self) -> None:
-        self._server = _RecordingServer()
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={'poll_interval': 0.05},
-                                        daemon=True)
-
-    def __enter__(self) -> RecordingServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f'http://{host}:{port}'
+        super().__init__(_RecordingServer())
 
     @property
     def recorder(self) -> Recorder:
-        return self._server.recorder
+        return self._server.recorder  # type: ignore[attr-defined]
 
 
 def refused_port() -> int:

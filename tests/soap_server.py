@@ -28,6 +28,8 @@ from xml.sax.saxutils import escape
 from lxml import etree
 from requests.structures import CaseInsensitiveDict
 
+from tests.servers import BackgroundServer
+
 # spyne 2.14 bundles six 1.14 and imports cgi; both warn on import under Python 3.11.
 with warnings.catch_warnings():
     warnings.filterwarnings('ignore', category=ImportWarning, message=r'_SixMetaPathImporter')
@@ -302,7 +304,7 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     request_queue_size = 128
 
 
-class SOAPServer:
+class SOAPServer(BackgroundServer):
     """Serves ``SOAPLayer`` in a thread while the context is open; ``url`` is its base address.
 
     With an ``ssl_context`` holding a certificate, it serves HTTPS instead of HTTP.
@@ -310,27 +312,8 @@ class SOAPServer:
 
     def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
         self.layer = SOAPLayer()
-        self._server = make_server('127.0.0.1', 0, self.layer, server_class=_ThreadingWSGIServer,
-                                   handler_class=_QuietHandler)
-        self._scheme = 'https' if ssl_context is not None else 'http'
-        if ssl_context is not None:
-            self._server.socket = ssl_context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={'poll_interval': 0.05},
-                                        daemon=True)
-
-    def __enter__(self) -> SOAPServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f'{self._scheme}://{host}:{port}'
+        super().__init__(make_server('127.0.0.1', 0, self.layer, server_class=_ThreadingWSGIServer,
+                                     handler_class=_QuietHandler), ssl_context)
 
     @property
     def requests(self) -> list[SeenRequest]:

@@ -12,13 +12,15 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import trustme
 from cryptography.hazmat.primitives import serialization
 
 from zato_outconn import SecurityConfig
+
+from tests.servers import BackgroundServer, QuietThreadingServer
 
 
 @dataclass
@@ -77,10 +79,7 @@ class _ClientCertHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_HEAD = _answer
 
 
-class _TLSServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class _TLSServer(QuietThreadingServer):
     def __init__(self, context: ssl.SSLContext) -> None:
         self.context = context
         self.recorder = TLSRecorder()
@@ -120,8 +119,13 @@ def _close_after_the_client(tls: ssl.SSLSocket) -> None:
         raw.close()
 
 
-class TLSServer:
-    """An HTTPS server in a thread; with ``client_ca`` it requires a client certificate that CA issued."""
+class TLSServer(BackgroundServer):
+    """An HTTPS server in a thread; with ``client_ca`` it requires a client certificate that CA issued.
+
+    It does its own handshakes, per connection, so that it can record why one failed.
+    """
+
+    scheme = 'https'
 
     def __init__(self, server_ca: trustme.CA, *, client_ca: trustme.CA | None = None,
                  identities: tuple[str, ...] = ('127.0.0.1',)) -> None:
@@ -130,29 +134,11 @@ class TLSServer:
         if client_ca is not None:
             client_ca.configure_trust(context)
             context.verify_mode = ssl.CERT_REQUIRED
-        self._server = _TLSServer(context)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={'poll_interval': 0.05},
-                                        daemon=True)
-
-    def __enter__(self) -> TLSServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    @property
-    def url(self) -> str:
-        return f'https://127.0.0.1:{self.port}'
+        super().__init__(_TLSServer(context))
 
     @property
     def recorder(self) -> TLSRecorder:
-        return self._server.recorder
+        return self._server.recorder  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

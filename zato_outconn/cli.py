@@ -466,7 +466,7 @@ def _warn_about_wsdl(store: Store, config: OutconnConfig) -> None:
     template = store.load_templates(transport='soap', name=config.name)[0]
     conn = SOAPConnection(template.config, template.security, Component(), problem=template.problem)
     try:
-        conn.client
+        _ = conn.client  # building it is the check
     except OutconnError as error:
         click.echo(f'warning: saved, but the WSDL cannot be used yet: {error}', err=True)
     finally:

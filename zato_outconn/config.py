@@ -107,7 +107,7 @@ def _check_url(name: str, value: object, schemes: tuple[str, ...]) -> SplitResul
     if not parts.hostname:
         raise ConfigError(name, f'must name a host, as in {schemes[0]}://example.com:8080; got {value!r}')
     try:
-        parts.port
+        _ = parts.port  # reading it validates it
     except ValueError:
         raise ConfigError(name, f'has an invalid port; got {value!r}') from None
     if parts.query or parts.fragment:

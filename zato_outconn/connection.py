@@ -20,7 +20,6 @@ from typing import Any
 import requests
 from requests.auth import AuthBase
 from requests.cookies import RequestsCookieJar
-from requests.structures import CaseInsensitiveDict
 from requests.utils import check_header_validity, default_headers
 
 from zato_outconn import __version__

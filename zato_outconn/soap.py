@@ -77,7 +77,7 @@ class SOAPConnection(HTTPConnection):
         if not result.ok or not self.config.wsdl:
             return result
         try:
-            self.client
+            _ = self.client  # building it is the check
         except WSDLError as error:
             return result.failed(f'the WSDL cannot be used: {error.message}')
         return result
