@@ -23,7 +23,6 @@ asserted: the exit status is 0 unless something fails.
 from __future__ import annotations
 
 import logging
-import os
 import platform
 import tempfile
 from collections.abc import Iterator
@@ -33,14 +32,10 @@ from pathlib import Path
 
 import requests
 import urllib3
-from cryptography.fernet import Fernet
 
-from harness import Client, LocalServer, Reply, Target, Timing, build_parser, measure, report
+from harness import Client, LocalServer, Reply, Target, Timing, build_parser, fresh_runtime, measure, report
 from zato_outconn import OutconnConfig, Runtime, SecurityConfig
 from zato_outconn.connection import HTTPConnection
-from zato_outconn.crypto import KEYS_ENV
-from zato_outconn.db import create_db_engine
-from zato_outconn.schema import upgrade
 from zato_outconn.service import new_cid
 
 TITLE = 'plain HTTP GET: zato-outconn vs requests vs urllib3'
@@ -99,25 +94,14 @@ def open_contenders(server: LocalServer, folder: Path) -> Iterator[Contenders]:
 
 def create_runtime(folder: Path, host: str) -> Runtime:
     """A runtime on a new SQLite database holding the benchmark's connection and its security."""
-    # A key of its own in the environment, so that no key file is written next to the database.
-    os.environ[KEYS_ENV] = Fernet.generate_key().decode('ascii')
-    db_url = f'sqlite:///{folder / "bench.db"}'
-    engine = create_db_engine(db_url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
 
-    runtime = Runtime(db_url)
-    try:
+    def create(runtime: Runtime) -> None:
         runtime.store.create_security(SecurityConfig(name=SECURITY, sec_type='basic_auth', username='bench',
                                                      secret='bench-password'))
         runtime.store.create_outconn(OutconnConfig(name=CONNECTION, host=host, url_path=URL_PATH,
                                                    security=SECURITY))
-    except BaseException:
-        runtime.close()
-        raise
-    return runtime
+
+    return fresh_runtime(folder, create)
 
 
 def check(contenders: Contenders) -> None:

@@ -28,7 +28,6 @@ something fails.
 from __future__ import annotations
 
 import logging
-import os
 import platform
 import tempfile
 from collections.abc import Iterator
@@ -41,13 +40,20 @@ from typing import Any
 import lxml
 import requests
 import zeep
-from cryptography.fernet import Fernet
 
-from harness import SERVER_URL_MARK, Client, LocalServer, Reply, Target, Timing, build_parser, measure, report
+from harness import (
+    SERVER_URL_MARK,
+    Client,
+    LocalServer,
+    Reply,
+    Target,
+    Timing,
+    build_parser,
+    fresh_runtime,
+    measure,
+    report,
+)
 from zato_outconn import OutconnConfig, Runtime
-from zato_outconn.crypto import KEYS_ENV
-from zato_outconn.db import create_db_engine
-from zato_outconn.schema import upgrade
 from zato_outconn.service import new_cid
 from zato_outconn.soap import SOAPConnection
 
@@ -172,23 +178,12 @@ def open_contenders(server: LocalServer, folder: Path) -> Iterator[Contenders]:
 
 def create_runtime(folder: Path, host: str) -> Runtime:
     """A runtime on a new SQLite database holding the benchmark's SOAP connection."""
-    # A key of its own in the environment, so that no key file is written next to the database.
-    os.environ[KEYS_ENV] = Fernet.generate_key().decode('ascii')
-    db_url = f'sqlite:///{folder / "bench.db"}'
-    engine = create_db_engine(db_url)
-    try:
-        upgrade(engine)
-    finally:
-        engine.dispose()
 
-    runtime = Runtime(db_url)
-    try:
+    def create(runtime: Runtime) -> None:
         runtime.store.create_outconn(OutconnConfig(name=CONNECTION, transport='soap', host=host,
                                                    url_path=URL_PATH, soap_action=ACTION))
-    except BaseException:
-        runtime.close()
-        raise
-    return runtime
+
+    return fresh_runtime(folder, create)
 
 
 def check(contenders: Contenders, server: LocalServer) -> None:

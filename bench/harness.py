@@ -20,13 +20,22 @@ import asyncio
 import gc
 import json
 import multiprocessing
+import os
 import signal
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 from time import perf_counter_ns, process_time_ns
 from types import TracebackType
+
+from cryptography.fernet import Fernet
+
+from zato_outconn import Runtime
+from zato_outconn.crypto import KEYS_ENV
+from zato_outconn.db import create_db_engine
+from zato_outconn.schema import upgrade
 
 SERVER_START_TIMEOUT = 30.0
 SERVER_STOP_TIMEOUT = 5.0
@@ -428,3 +437,22 @@ def _as_text(title: str, timings: Sequence[Timing], target: Target | Sequence[Ta
         lines.append(f'target {item.subject} / {item.peer}{what} {sign} {item.limit:.2f}: {verdict} '
                      f'({value:.2f}); aim {item.aim:.2f}: {aim}')
     return '\n'.join(lines)
+
+
+def fresh_runtime(folder: Path, create: Callable[[Runtime], None]) -> Runtime:
+    """A runtime on a new SQLite database in ``folder``, with ``create`` run on it to add connections."""
+    # A key of its own in the environment, so that no key file is written next to the database.
+    os.environ[KEYS_ENV] = Fernet.generate_key().decode('ascii')
+    db_url = f'sqlite:///{folder / "bench.db"}'
+    engine = create_db_engine(db_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    runtime = Runtime(db_url)
+    try:
+        create(runtime)
+    except BaseException:
+        runtime.close()
+        raise
+    return runtime

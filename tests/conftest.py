@@ -14,6 +14,7 @@ from sqlalchemy import create_engine, text
 from zato_outconn import OutconnConfig, Runtime, SecurityConfig, Store
 from zato_outconn.crypto import KEYS_ENV
 from zato_outconn.db import create_db_engine
+from zato_outconn.oauth2 import TOKENS
 from zato_outconn.schema import upgrade
 
 from tests.servers import RecordingServer
@@ -24,6 +25,14 @@ PG_DEFAULT = 'postgresql+psycopg://postgres@127.0.0.1:5432/test'
 
 def pg_admin_url() -> str:
     return os.environ.get(PG_ENV, PG_DEFAULT)
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_tokens() -> Iterator[None]:
+    # OAuth2 tokens are cached for the whole process; each test starts and ends without any.
+    TOKENS.clear()
+    yield
+    TOKENS.clear()
 
 
 @pytest.fixture(scope='session')

@@ -20,7 +20,6 @@ import trustme
 
 from zato_outconn import OutconnConfig, SecretsError
 from zato_outconn.exceptions import TokenError
-from zato_outconn.oauth2 import TOKENS
 
 from tests.auth_servers import OAuth2Server, ProtectedAPIServer
 
@@ -29,14 +28,6 @@ CLIENT_SECRET = 'cl1ent-s3cret-9f2c'
 DEFINITION = 'partner-oauth'
 
 MakeConn = Callable[..., Any]
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_tokens() -> Iterator[None]:
-    # Tokens are cached for the whole process; each test starts and ends without any.
-    TOKENS.clear()
-    yield
-    TOKENS.clear()
 
 
 @pytest.fixture

@@ -14,20 +14,12 @@ from typing import Any
 import pytest
 
 from zato_outconn import SecretsError
-from zato_outconn.oauth2 import TOKENS
 
 from tests.auth_servers import DigestServer, NTLMServer, ProtectedAPIServer, TokenIssuer
 
 PASSWORD = 'Zażółć s3cret'
 
 MakeConn = Callable[..., Any]
-
-
-@pytest.fixture(autouse=True)
-def _no_cached_tokens() -> Iterator[None]:
-    TOKENS.clear()
-    yield
-    TOKENS.clear()
 
 
 @pytest.fixture
