@@ -33,10 +33,11 @@ from pathlib import Path
 import requests
 import urllib3
 
-from harness import Client, LocalServer, Reply, Target, Timing, build_parser, fresh_runtime, measure, report
 from zato_outconn import OutconnConfig, Runtime, SecurityConfig
 from zato_outconn.connection import HTTPConnection
 from zato_outconn.service import new_cid
+
+from harness import Client, LocalServer, Reply, Target, Timing, build_parser, fresh_runtime, measure, report
 
 TITLE = 'plain HTTP GET: zato-outconn vs requests vs urllib3'
 CONNECTION = 'Bench CRM Customer Profile'

@@ -41,6 +41,10 @@ import lxml
 import requests
 import zeep
 
+from zato_outconn import OutconnConfig, Runtime
+from zato_outconn.service import new_cid
+from zato_outconn.soap import SOAPConnection
+
 from harness import (
     SERVER_URL_MARK,
     Client,
@@ -53,9 +57,6 @@ from harness import (
     measure,
     report,
 )
-from zato_outconn import OutconnConfig, Runtime
-from zato_outconn.service import new_cid
-from zato_outconn.soap import SOAPConnection
 
 TITLE = 'SOAP call: zato-outconn conn.invoke vs a zeep client'
 CONNECTION = 'Bench Bank Balance'

@@ -8,16 +8,9 @@ side by side to keep the file quick; each process costs about a second of start-
 from __future__ import annotations
 
 import base64
-import json
-import os
-import shutil
 import stat
-import subprocess
-import sys
 import textwrap
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,90 +22,18 @@ from zato_outconn.crypto import KEYS_ENV
 from zato_outconn.db import DB_ENV, create_db_engine
 from zato_outconn.schema import upgrade
 
+from tests.cli_runner import (
+    CLI,
+    DEFAULT_DB,
+    EXECUTABLE,
+    LOG_LEVEL_ENV,
+    Result,
+    assert_one_error_line,
+    basic_token,
+    version_in,
+)
+from tests.auth_servers import OAuth2Server
 from tests.servers import RecordingServer, refused_port
-
-# The console script installed beside the interpreter running the tests (no shell shim in between),
-# else the one on PATH.
-_BESIDE = Path(sys.executable).parent / 'zato-outconn'
-EXECUTABLE = str(_BESIDE) if _BESIDE.is_file() else shutil.which('zato-outconn')
-LOG_LEVEL_ENV = 'ZATO_OUTCONN_LOG_LEVEL'
-DEFAULT_DB = 'zato-outconn.db'
-
-
-def basic_token(username: str, password: str) -> str:
-    return base64.b64encode(f'{username}:{password}'.encode()).decode()
-
-
-@dataclass
-class Result:
-    args: tuple[str, ...]
-    code: int
-    out: str
-    err: str
-
-    def __str__(self) -> str:
-        command = ' '.join(self.args)
-        return f'zato-outconn {command} -> exit {self.code}\nstdout:\n{self.out}\nstderr:\n{self.err}'
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-class CLI:
-    """Runs ``zato-outconn`` in one working folder with one environment."""
-
-    def __init__(self, cwd: Path, **env: str | None) -> None:
-        self.cwd = cwd
-        self.env = dict(os.environ)
-        for name in (DB_ENV, KEYS_ENV, LOG_LEVEL_ENV):
-            self.env.pop(name, None)
-        self.set_env(**env)
-
-    def set_env(self, **env: str | None) -> None:
-        for name, value in env.items():
-            if value is None:
-                self.env.pop(name, None)
-            else:
-                self.env[name] = value
-
-    def run(self, *args: str, input: str = '', cwd: Path | None = None) -> Result:
-        # stdin is always a pipe (never the terminal pytest runs in), as in a script.
-        completed = subprocess.run([EXECUTABLE, *args], cwd=cwd or self.cwd, env=self.env, input=input,
-                                   capture_output=True, text=True, timeout=60, check=False)
-        return Result(args, completed.returncode, completed.stdout, completed.stderr)
-
-    def ok(self, *args: str, input: str = '') -> Result:
-        result = self.run(*args, input=input)
-        assert result.code == 0, str(result)
-        return result
-
-    def many(self, calls: Sequence[tuple[str, ...] | dict[str, Any]]) -> list[Result]:
-        """Run independent commands side by side: a tuple of args, or dict(args=..., input=..., cwd=...)."""
-        def one(call: tuple[str, ...] | dict[str, Any]) -> Result:
-            if isinstance(call, dict):
-                return self.run(*call['args'], input=call.get('input', ''), cwd=call.get('cwd'))
-            return self.run(*call)
-
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            return list(pool.map(one, calls))
-
-
-def version_in(result: Result) -> int:
-    """The version an edit reports: '... (version N)'."""
-    assert result.out.rstrip().endswith(')') and '(version ' in result.out, str(result)
-    return int(result.out.rstrip()[:-1].rsplit('(version ', 1)[1])
-
-
-def assert_one_error_line(result: Result, *needles: str) -> str:
-    """Non-zero exit, exactly one line on stderr, starting with 'error:' and saying each needle."""
-    assert result.code != 0, str(result)
-    lines = result.err.splitlines()
-    assert len(lines) == 1, str(result)
-    assert lines[0].startswith('error: '), str(result)
-    for needle in needles:
-        assert needle in lines[0], f'{needle!r} not in the error line\n{result}'
-    return lines[0]
 
 
 def upgraded_sqlite(path: Path) -> str:
@@ -620,3 +541,54 @@ def test_secret_input_rules_and_each_security_type(cli: CLI, store: Store,
     secrets = {template.config.name: template.security.secret for template in store.load_templates()
                if template.security is not None}
     assert secrets == {'crm-key': 'key-123', 'crm-bearer': 'tok-new'}
+
+
+# ---------------------------------------------------------------------- SOAP and the other security types
+
+
+def test_soap_connection_with_wss_from_the_command_line(cli: CLI, http_server: RecordingServer) -> None:
+    cli.ok('security', 'create', 'wss', 'bank-wss', '--username', 'bob', '--password-type', 'digest',
+           '--timestamp-ttl', '300', '--password-stdin', input='wss-s3cret\n')
+    created = cli.run('outconn', 'create', 'soap', 'Balance', '--host', http_server.url, '--url-path', '/bank',
+                      '--soap-version', '1.2', '--soap-action', 'urn:GetBalance', '--security', 'bank-wss',
+                      '--ping-method', 'POST', '--wsdl', f'http://127.0.0.1:{refused_port()}/bank?wsdl')
+    # Saved, with a warning: the WSDL's server may simply be down for now.
+    assert created.code == 0 and created.out.startswith("Created soap connection 'Balance'"), str(created)
+    assert created.err.startswith('warning: saved, but the WSDL cannot be used yet') and 'refused' in created.err
+
+    shown = cli.ok('outconn', 'show', 'Balance', '--format', 'json').json
+    assert (shown['soap_version'], shown['soap_action'], shown['security']) == ('1.2', 'urn:GetBalance', 'bank-wss')
+    cli.ok('outconn', 'edit', 'Balance', '--no-security', '--wsdl', '')  # drop the unreachable WSDL
+    cli.ok('outconn', 'edit', 'Balance', '--security', 'bank-wss')
+
+    ping = cli.ok('outconn', 'ping', 'Balance')
+    assert ping.out.startswith('OK POST ') and '/bank -> 200' in ping.out
+    seen = http_server.recorder.last
+    assert seen.headers['Content-Type'] == 'application/soap+xml; charset=utf-8; action="urn:GetBalance"'
+    assert b'PasswordDigest' in seen.body and b'wsu:Timestamp' in seen.body and b'wss-s3cret' not in seen.body
+
+    refused = cli.run('outconn', 'create', 'plain_http', 'Plain', '--host', http_server.url, '--security', 'bank-wss')
+    assert_one_error_line(refused, 'security:', 'soap connections only')
+
+
+def test_oauth2_definition_from_the_command_line(cli: CLI, tmp_path: Path) -> None:
+    with OAuth2Server({'zato-client': 'cl1ent-s3cret'}) as server:
+        cli.ok('security', 'create', 'oauth2', 'partner', '--token-url', server.token_url, '--client-id',
+               'zato-client', '--scopes', 'read,write', '--client-auth', 'body', '--secret-stdin',
+               input='cl1ent-s3cret\n')
+        cli.ok('outconn', 'create', 'plain_http', 'Partner', '--host', server.url, '--url-path', '/api',
+               '--security', 'partner')
+        ping = cli.ok('outconn', 'ping', 'Partner')
+        assert ping.out.startswith('OK HEAD ') and '/api -> 200' in ping.out
+        (request,) = server.issuer.requests
+        assert (request.client_auth, request.form['scope']) == ('body', ['read write'])
+
+        shown = cli.ok('security', 'show', 'partner', '--format', 'json')
+        assert shown.json['scopes'] == 'read write' and shown.json['secret_set'] is True
+        assert 'cl1ent-s3cret' not in shown.out
+
+        cli.ok('security', 'set-password', 'partner', '--secret-stdin', input='wrong\n')
+        failed = cli.run('outconn', 'ping', 'Partner')
+        assert failed.code == 1 and failed.out.startswith('FAIL HEAD ')
+        assert "'partner'" in failed.out and 'invalid_client' in failed.out and '401' in failed.out
+        assert 'wrong' not in failed.out + failed.err

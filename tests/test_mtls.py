@@ -28,7 +28,7 @@ from zato_outconn import ConfigError, OutconnConfig, Runtime, SecurityConfig, St
 from zato_outconn.crypto import KEYS_ENV
 from zato_outconn.db import DB_ENV
 
-from tests.test_cli import CLI
+from tests.cli_runner import CLI
 from tests.tls_servers import ClientIdentity, TLSServer, client_identity
 
 KEY_PASSWORD = 'Key-pa55-9d41be'

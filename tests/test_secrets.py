@@ -24,8 +24,8 @@ from zato_outconn.config import ENCRYPTED_SETTINGS
 from zato_outconn.crypto import KEYS_ENV
 from zato_outconn.db import create_db_engine
 
+from tests.cli_runner import CLI, Result, basic_token
 from tests.servers import RecordingServer, refused_port
-from tests.test_cli import CLI, Result, basic_token
 from tests.tls_servers import ClientIdentity, TLSServer, client_identity
 
 PASSWORD = 'Pa55-basic-61c2e0'

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 from urllib.parse import urlencode
+from uuid import UUID
 
 JSON = 'application/json'
 FORM = 'application/x-www-form-urlencoded'

@@ -23,8 +23,8 @@ from zato_outconn import __version__
 from zato_outconn.config import DATA_FORMATS, SEC_TYPES, TRANSPORTS, OutconnConfig, SecurityConfig
 from zato_outconn.db import DB_ENV, DEFAULT_DB_URL, create_db_engine
 from zato_outconn.exceptions import OutconnError
-from zato_outconn.schema import upgrade
 from zato_outconn.headers import Component, new_cid
+from zato_outconn.schema import upgrade
 from zato_outconn.service import Runtime, load_service_class
 from zato_outconn.soap import SOAPConnection
 from zato_outconn.store import Store

@@ -11,8 +11,8 @@ import dataclasses
 import math
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 

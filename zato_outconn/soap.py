@@ -32,7 +32,6 @@ from zato_outconn.exceptions import NotSOAPResponse, SOAPFault, WSDLError
 from zato_outconn.ping import PingResult
 
 
-
 class SOAPConnection(HTTPConnection):
     """``.conn`` of a SOAP connection: post/send wrap the body; invoke also reads the answer."""
 
