@@ -530,3 +530,37 @@ def test_proxy_error_never_repeats_a_password(proxy: str) -> None:
     with pytest.raises(ConfigError) as info:
         OutconnConfig(name='CRM', host='http://crm.example.com', proxy=proxy)
     assert info.value.field == 'proxy' and 'Pr0xy-pw' not in str(info.value)
+
+
+def test_from_input_names_a_missing_required_setting() -> None:
+    with pytest.raises(ConfigError) as info:
+        OutconnConfig.from_input({'name': 'CRM'})
+    check_error(info.value, 'host', 'is required')
+    with pytest.raises(ConfigError) as info:
+        SecurityConfig.from_input({'name': 'CRM'})
+    check_error(info.value, 'sec_type', 'is required')
+
+
+@pytest.mark.parametrize('sec_type', ['apikey', 'bearer'])
+def test_header_secrets_must_be_latin1(sec_type: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        SecurityConfig(name='k', sec_type=sec_type, secret='kéy€42')
+    check_error(info.value, 'secret', 'Latin-1')
+    assert 'kéy€42' not in str(info.value)
+
+
+@pytest.mark.parametrize(('setting', 'value'), [
+    ('host', 'http://user:TOP/SECRET@example.com'),
+    ('host', 'http://user:TOP#SECRET@example.com'),
+])
+def test_url_errors_never_repeat_a_password(setting: str, value: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        OutconnConfig(name='CRM', **{setting: value})
+    assert info.value.field == setting and 'SECRET' not in str(info.value)
+
+
+def test_token_url_error_never_repeats_a_password() -> None:
+    with pytest.raises(ConfigError) as info:
+        SecurityConfig(name='o', sec_type='oauth2', token_url='https://app:TOPSECRET@login.example.com/t',
+                       client_id='app')
+    assert info.value.field == 'token_url' and 'TOPSECRET' not in str(info.value)

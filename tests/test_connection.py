@@ -293,3 +293,34 @@ def test_one_info_line_per_call_without_secrets(make_conn: Any, caplog: pytest.L
     token = base64.b64encode(b'alice:pw-XYZ').decode()
     assert 'pw-XYZ' not in caplog.text and token not in caplog.text
     assert 'pw-XYZ' not in repr(item.conn.security) and token not in repr(item.conn._applier)
+
+
+def test_none_or_empty_placeholder_values_are_refused(make_conn: Any, http_server: Any) -> None:
+    item = make_conn(url_path='/customers/{cust_id}/orders')
+    with pytest.raises(MissingParameter, match='cust_id'):
+        item.conn.get('cid-1', {'cust_id': None})
+    with pytest.raises(RequestError, match='cust_id'):
+        item.conn.get('cid-1', {'cust_id': ''})
+    assert http_server.recorder.requests == []
+
+
+def test_unsendable_cid_and_header_values_are_refused_without_echoing_them(make_conn: Any,
+                                                                          http_server: Any) -> None:
+    item = make_conn()
+    with pytest.raises(RequestError, match='cid'):
+        item.conn.get('cid\r\nX-Injected: 1')
+    with pytest.raises(RequestError) as raised:
+        item.conn.get('cid-1', headers={'Authorization': 'Bearer s3cret\r\nX: y'})
+    assert 'Authorization' in str(raised.value) and 's3cret' not in str(raised.value)
+    assert http_server.recorder.requests == []
+
+    # None removes a header, as in requests.
+    item.conn.get('cid-1', headers={'X-Zato-Component': None})
+    assert 'X-Zato-Component' not in http_server.recorder.last.headers
+
+
+def test_auth_gives_username_and_password_of_any_type_with_both(make_conn: Any) -> None:
+    digest = make_conn(security={'name': 'd', 'sec_type': 'digest', 'username': 'alice', 'secret': 'pw'})
+    assert digest.conn.auth == ('alice', 'pw')
+    bearer = make_conn('Bearer', security={'name': 'b', 'sec_type': 'bearer', 'secret': 'T'})
+    assert bearer.conn.auth is None

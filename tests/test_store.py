@@ -715,3 +715,15 @@ def test_failing_subscriber_does_not_undo_the_write(
     assert changes == [Change('outconn', 'create', 'CRM', 'plain_http')]
     logged = [r for r in caplog.records if r.levelno == logging.ERROR and r.exc_info]
     assert [str(r.exc_info[1]) for r in logged] == ['subscriber bug']
+
+
+def test_the_mask_never_replaces_a_stored_secret(store: Store) -> None:
+    store.create_security(basic_auth())
+    store.create_outconn(outconn(security='CRM credentials'))
+    # What a form or an export shows in place of the secret, sent back unchanged.
+    store.edit_security('CRM credentials', {'username': 'bob', 'secret': MASK})
+    assert secret_of(store, 'CRM') == PASSWORD
+    with pytest.raises(ConfigError) as info:
+        store.set_secret('CRM credentials', MASK)
+    assert info.value.field == 'secret'
+    assert secret_of(store, 'CRM') == PASSWORD

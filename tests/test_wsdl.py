@@ -211,3 +211,27 @@ def test_zeep_non_soap_answer_is_the_librarys_own(make_soap: Make, soap_server: 
     with pytest.raises(NotSOAPResponse) as raised:
         item.conn.client.service.hello('x')
     assert raised.value.status_code == 502 and 'Bad Gateway' in raised.value.body_start
+
+
+def test_documents_from_other_hosts_get_no_credentials(make_soap: Make, soap_server: SOAPServer,
+                                                       http_server: RecordingServer) -> None:
+    # A stored WSDL importing a schema from another server: that server must not see the credentials.
+    wsdl = f'''<?xml version="1.0"?>
+        <definitions xmlns="http://schemas.xmlsoap.org/wsdl/" xmlns:xsd="http://www.w3.org/2001/XMLSchema"
+                     targetNamespace="urn:t">
+          <types><xsd:schema targetNamespace="urn:t">
+            <xsd:import namespace="urn:other" schemaLocation="{http_server.url}/other.xsd"/>
+          </xsd:schema></types>
+        </definitions>'''
+    item = make_soap(wsdl=wsdl, security={'name': 'creds', 'sec_type': 'basic_auth', 'username': 'alice',
+                                          'secret': 's3cret'})
+    with pytest.raises(WSDLError):
+        _ = item.conn.client
+    seen = http_server.recorder.last
+    assert seen.path == '/other.xsd' and 'Authorization' not in seen.headers
+
+    # The connection's own host still gets them, for its WSDL and everything under it.
+    trusted = make_soap('Trusted', wsdl=decoy_wsdl(soap_server, '1.1'), security={
+        'name': 'creds2', 'sec_type': 'basic_auth', 'username': 'alice', 'secret': 's3cret'})
+    _ = trusted.conn.client
+    assert soap_server.requests[-1].headers['Authorization'].startswith('Basic ')

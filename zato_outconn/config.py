@@ -92,26 +92,31 @@ def _check_bool(name: str, value: object) -> None:
         raise ConfigError(name, f'must be true or false; got {value!r}')
 
 
-def _check_url(name: str, value: object, schemes: tuple[str, ...]) -> SplitResult:
+def _check_url(name: str, value: object, *, allow_query: bool = False) -> SplitResult:
+    """An http(s) URL with a host and no credentials; the one check of every URL setting.
+
+    A URL is repeated in a message only if it cannot hold a password: any '@' in it (however the
+    rest is mangled) keeps it out of every message.
+    """
     if not isinstance(value, str) or not value:
         raise ConfigError(name, 'is required')
+    shown = repr(value) if '@' not in value else 'a URL with an @ in it (not shown)'
     if _CONTROL.search(value) or ' ' in value:
         raise ConfigError(name, 'must not contain spaces or control characters')
     parts = urlsplit(value)
-    # Checked first, so that no message below repeats a URL with a password in it.
-    if '@' in parts.netloc:
+    if '@' in value.split('?', 1)[0].split('#', 1)[0]:
         raise ConfigError(name, 'must not contain a username or password; use a security definition')
-    if parts.scheme not in schemes:
-        raise ConfigError(name, f'must be a URL starting with {" or ".join(s + "://" for s in schemes)}; '
-                                f'got {value!r}')
+    if parts.scheme not in ('http', 'https'):
+        raise ConfigError(name, f'must be a URL starting with http:// or https://; got {shown}')
     if not parts.hostname:
-        raise ConfigError(name, f'must name a host, as in {schemes[0]}://example.com:8080; got {value!r}')
+        raise ConfigError(name, f'must name a host, as in https://example.com:8080; got {shown}')
     try:
         _ = parts.port  # reading it validates it
     except ValueError:
-        raise ConfigError(name, f'has an invalid port; got {value!r}') from None
-    if parts.query or parts.fragment:
-        raise ConfigError(name, 'must not contain a query string or fragment')
+        raise ConfigError(name, f'has an invalid port; got {shown}') from None
+    if parts.fragment or (parts.query and not allow_query):
+        raise ConfigError(name, 'must not contain a query string or fragment' if not allow_query
+                          else 'must not contain a fragment (#)')
     return parts
 
 
@@ -136,6 +141,10 @@ class _Template:
         unknown = sorted(set(raw) - known)
         if unknown:
             raise ConfigError(unknown[0], f'is not a setting; known settings are {", ".join(sorted(known))}')
+        for item in fields(cls):
+            if item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING \
+                    and item.name not in raw:
+                raise ConfigError(item.name, 'is required')
         return cls(**{key: cls._coerce(key, value) for key, value in raw.items()})
 
     def with_changes(self: Template, changes: Mapping[str, Any]) -> Template:
@@ -213,7 +222,7 @@ class OutconnConfig(_Template):
     def __post_init__(self) -> None:
         _check_name(self.name)
         _check_choice('transport', self.transport, TRANSPORTS)
-        host = _check_url('host', self.host, ('http', 'https'))
+        host = _check_url('host', self.host)
         if host.path not in ('', '/'):
             raise ConfigError('host', f'must not contain a path; put {host.path!r} in url_path instead')
         # Normalise so that host + url_path never doubles or drops a slash.
@@ -252,7 +261,7 @@ class OutconnConfig(_Template):
         if self.ca_bundle is not None:
             _check_ca_bundle(self.ca_bundle)
         if self.proxy is not None:
-            _check_url('proxy', self.proxy, ('http', 'https'))
+            _check_url('proxy', self.proxy)
         for name in ('cid_header', 'component_header', 'msg_ts_header'):
             _check_header_name(name, getattr(self, name), optional=True)
         self._check_soap()
@@ -349,16 +358,20 @@ class SecurityConfig(_Template):
         # A PEM key spans lines; every other secret goes into a header or a form, where they cannot.
         if self.secret is not None and self.sec_type not in ('basic_auth', 'mtls') and _CONTROL.search(self.secret):
             raise ConfigError('secret', 'must not contain control characters or line breaks')
+        # An API key or token goes into a header as it is, and header values are Latin-1.
+        if self.secret is not None and self.sec_type in ('apikey', 'bearer'):
+            try:
+                self.secret.encode('latin-1')
+            except UnicodeEncodeError:
+                raise ConfigError('secret', f'of {self.sec_type} goes into an HTTP header as it is, so it must '
+                                            'be ASCII or Latin-1 text') from None
         if self.sec_type == 'mtls':
             self._check_mtls()
 
     def _check_oauth2(self) -> None:
         if self.token_url is None:
             raise ConfigError('token_url', 'is required for oauth2: the token endpoint of the authorisation server')
-        parts = urlsplit(self.token_url) if isinstance(self.token_url, str) else None
-        if parts is None or parts.scheme not in ('http', 'https') or not parts.hostname \
-                or parts.username is not None or parts.fragment:
-            raise ConfigError('token_url', f'must be an http(s) URL without credentials; got {self.token_url!r}')
+        _check_url('token_url', self.token_url, allow_query=True)
         if not self.client_id or not isinstance(self.client_id, str) or _CONTROL.search(self.client_id):
             raise ConfigError('client_id', 'is required for oauth2 and must be one line of text')
         if self.scopes is not None:
@@ -473,12 +486,8 @@ def _check_wsdl(value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError('wsdl', 'must be an http(s) URL or the WSDL document itself')
     if not value.lstrip().startswith('<'):
-        parts = urlsplit(value)
-        if parts.scheme not in ('http', 'https') or not parts.hostname:
-            raise ConfigError('wsdl', f'must be an http(s) URL or the WSDL document itself; got {value!r}')
-        if parts.username is not None or parts.password is not None:
-            raise ConfigError('wsdl', 'must not contain a username or password; the connection\'s '
-                                      'security definition applies to WSDL downloads too')
+        # Not a document, so a URL; the connection's security definition applies to its download.
+        _check_url('wsdl', value, allow_query=True)
         return
 
     from lxml import etree

@@ -12,6 +12,7 @@ and skipping that work makes a call cheaper than a bare ``requests.Session().get
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Mapping
 from time import perf_counter
@@ -28,13 +29,16 @@ from zato_outconn.config import OutconnConfig, SecurityConfig
 from zato_outconn.exceptions import CallError, Inactive, MissingParameter, RequestError, SecretsError
 from zato_outconn.headers import Component, msg_timestamp
 from zato_outconn.ping import PingResult
-from zato_outconn.security import BasicAuth, EnvelopeSecurity, SessionBound, build_applier
+from zato_outconn.security import EnvelopeSecurity, SessionBound, build_applier
 from zato_outconn.transport import CABundleFile, ClientCertificate, build_session, map_requests_error
 from zato_outconn.url_template import DotSegment, PathTemplate
 
 logger = logging.getLogger('zato_outconn.call')
 
 USER_AGENT = f'zato-outconn/{__version__} python-requests/{requests.__version__}'
+
+# What a header value cannot hold.
+_UNSENDABLE = re.compile(r'[\r\n\x00]')
 
 # Keyword arguments passed through to requests as they are, for what the template does not fix.
 _SEND_OVERRIDES = frozenset(('timeout', 'verify', 'cert', 'proxies', 'allow_redirects'))
@@ -85,10 +89,12 @@ class HTTPConnection:
 
     @property
     def auth(self) -> tuple[str, str] | None:
-        """``(username, password)`` of a basic_auth security definition, else None."""
-        if self.security is None or self.security.sec_type != 'basic_auth':
+        """``(username, password)`` of a security definition that has both (basic_auth, digest, ntlm,
+        wss), else None."""
+        security = self.security
+        if security is None or not security.username or not security.secret:
             return None
-        return BasicAuth(self.security).credentials
+        return (security.username, security.secret)
 
     def get(self, cid: str, params: Mapping[str, Any] | None = None, prefetch: bool = True,
             **kwargs: Any) -> requests.Response:
@@ -169,8 +175,8 @@ class HTTPConnection:
         except KeyError as error:
             raise MissingParameter(error.args[0], **self._context(method, self.config.address, cid)) from None
         except DotSegment as error:
-            raise RequestError(f'the value of {{{error.args[0]}}} is a dot-segment (. or ..), which would '
-                               'change the path', **self._context(method, self.config.address, cid)) from None
+            raise RequestError(f'the value of {{{error.args[0]}}} is empty, . or .., which would change the '
+                               'path', **self._context(method, self.config.address, cid)) from None
 
     def _send(self, method: str, url: str, cid: str, data: Any, headers: Mapping[str, str] | None,
               stream: bool, extras: dict[str, Any]) -> requests.Response:
@@ -213,6 +219,8 @@ class HTTPConnection:
         prepared.method = method
         prepared.url = url
         request_headers = self._base_headers.copy()
+        if not isinstance(cid, str) or _UNSENDABLE.search(cid):
+            raise RequestError('the cid must be one line of text', **self._context(method, url, str(cid)[:64]))
         if config.cid_header:
             request_headers[config.cid_header] = cid
         if config.component_header:
@@ -233,11 +241,20 @@ class HTTPConnection:
             prepared.body = body
             prepared.prepare_content_length(body)
 
-        # The caller's own headers win over everything the connection sets, security excepted.
+        # The caller's own headers win over everything the connection sets, security excepted; a None
+        # value removes a header, as in requests.
         if headers:
-            for header in headers.items():
-                check_header_validity(header)
-            request_headers.update(headers)
+            for name, value in headers.items():
+                if value is None:
+                    request_headers.pop(name, None)
+                    continue
+                try:
+                    check_header_validity((name, value))
+                except (ValueError, requests.exceptions.InvalidHeader):
+                    # Not repeating the value: it may be a credential.
+                    raise RequestError(f'header {name!r} has a value that cannot be sent (it must be one line '
+                                       'of text)', **self._context(method, url, cid)) from None
+                request_headers[name] = value
 
         # A jar on every request, as requests' redirect handling reads it even when not following.
         prepared.prepare_cookies(extras.get('cookies') or RequestsCookieJar())

@@ -55,14 +55,8 @@ class HeaderAuth(AuthBase):
 
 class BasicAuth(HeaderAuth):
     def __init__(self, config: SecurityConfig) -> None:
-        self.username = config.username or ''
-        self._password = _secret(config)
-        token = b64encode(f'{self.username}:{self._password}'.encode('utf-8')).decode('ascii')
-        super().__init__(config.name, 'Authorization', f'Basic {token}')
-
-    @property
-    def credentials(self) -> tuple[str, str]:
-        return (self.username, self._password)
+        credentials = f'{config.username or ""}:{_secret(config)}'
+        super().__init__(config.name, 'Authorization', f'Basic {b64encode(credentials.encode("utf-8")).decode()}')
 
 
 class APIKeyAuth(HeaderAuth):

@@ -204,8 +204,9 @@ class Store:
                 raise ConfigError('sec_type', 'cannot be changed; create a new definition of the other type')
             # Validated with the stored secrets in place, so that a new certificate is checked against
             # the stored key; a secret that no longer decrypts can still be replaced.
-            # An empty secret in the changes, as a form left blank sends, keeps the stored one.
-            replaced = [setting for setting in ENCRYPTED_SETTINGS if changes.get(setting)]
+            # An empty secret in the changes, as a form left blank sends, keeps the stored one, and so
+            # does the mask a form or an export shows in its place.
+            replaced = [setting for setting in ENCRYPTED_SETTINGS if changes.get(setting) not in (None, '', MASK)]
             changes = {key: value for key, value in changes.items()
                        if key not in ENCRYPTED_SETTINGS or key in replaced}
             stored = self._decrypted(row, tolerant=True)
@@ -232,8 +233,8 @@ class Store:
         """Change only one secret of a definition: by default its password, key, token or private key."""
         if setting not in SECRET_SETTINGS:
             raise ConfigError('setting', f'must be one of {", ".join(SECRET_SETTINGS)}; got {setting!r}')
-        if not secret:
-            raise ConfigError(setting, 'must not be empty')
+        if not secret or secret == MASK:
+            raise ConfigError(setting, 'must not be empty or the mask that stands in for a stored secret')
         with self._transaction() as session:
             row = self._security_row(session, name)
             config = self._security_config(row, {**self._decrypted(row, tolerant=True), setting: secret})

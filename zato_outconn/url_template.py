@@ -26,7 +26,7 @@ class TemplateError(ValueError):
 
 
 class DotSegment(ValueError):
-    """A placeholder value is '.' or '..'."""
+    """A placeholder value is '.', '..' or empty: it would change the shape of the path."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,8 @@ class PathTemplate:
 
         Placeholders take their values from params, percent-encoded so that no value can leave its
         path segment; what is left of params becomes the query string. ``params`` is not changed.
-        A missing placeholder raises ``KeyError`` with its name; '.' or '..' raises ``DotSegment``.
+        A missing placeholder (or None) raises ``KeyError`` with its name; '.', '..' or an empty value
+        raises ``DotSegment``.
         """
         literals = self.literals
         if self.placeholders:
@@ -84,8 +85,12 @@ class PathTemplate:
                 raise KeyError(self.placeholders[0])
             parts = [literals[0]]
             for index, name in enumerate(self.placeholders, 1):
-                value = str(params[name])
-                if value in _DOT_SEGMENTS:
+                raw = params[name]
+                if raw is None:
+                    # None fills no path segment; the query string leaves None out for the same reason.
+                    raise KeyError(name)
+                value = str(raw)
+                if value in _DOT_SEGMENTS or not value:
                     raise DotSegment(name)
                 parts.append(quote(value, safe=''))
                 parts.append(literals[index])

@@ -68,7 +68,10 @@ class ConnectionTransport(Transport):
         if urlsplit(url).scheme not in ('http', 'https'):
             raise WSDLError(f'refusing to load {url!r}: WSDL and schema documents are fetched over '
                             'http(s) only', name=self.conn.name)
-        response = self.conn._send('GET', url, _cid(), None, None, False, {})
+        # The connection's credentials go only where the operator pointed it: its host and its WSDL's.
+        # A document that the WSDL imports from anywhere else is fetched without them.
+        trusted = _origin(url) in {_origin(self.conn.config.host), _origin(self.conn.config.wsdl or '')}
+        response = self.conn._send('GET', url, _cid(), None, None, False, {} if trusted else {'auth': None})
         if response.status_code >= 400:
             raise WSDLError(f'fetching {url} gave HTTP {response.status_code}', name=self.conn.name,
                             method='GET', url=url)
@@ -102,7 +105,10 @@ class _MappedService:
         conn = self._conn
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            context = {'name': conn.name, 'method': 'POST', 'url': conn.config.address, 'cid': current_cid.get() or ''}
+            # One cid for the whole operation, so that an error names the cid its requests carried.
+            cid = current_cid.get() or new_cid()
+            context = {'name': conn.name, 'method': 'POST', 'url': conn.config.address, 'cid': cid}
+            token = current_cid.set(cid)
             try:
                 return operation(*args, **kwargs)
             except zeep.exceptions.Fault as fault:
@@ -115,8 +121,19 @@ class _MappedService:
                 text = start.decode('utf-8', 'replace') if isinstance(start, bytes) else str(start)
                 raise NotSOAPResponse('the answer is no SOAP envelope', status_code=error.status_code,
                                       body_start=text, **context) from error
+            finally:
+                current_cid.reset(token)
 
         return call
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port or {'http': 80, 'https': 443}.get(parts.scheme)
+    except ValueError:
+        port = None
+    return (parts.scheme, parts.hostname or '', port)
 
 
 def build_client(conn: SOAPConnection) -> zeep.Client:
