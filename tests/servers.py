@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
+from urllib.parse import parse_qs
 
 
 @dataclass
@@ -57,16 +58,19 @@ class RecordingHandler(BaseHTTPRequestHandler):
         with recorder.lock:
             recorder.requests.append(seen)
 
-        # /sleep/<seconds>/... waits before answering; /status/<code>/... answers with that status.
-        parts = self.path.split('?')[0].strip('/').split('/')
+        # /sleep/<seconds>/... waits before answering; /status/<code>/... answers with that status;
+        # /redirect/<path> redirects to /<path> here, and /redirect-to?url=<url> to any URL.
+        path, _, query = self.path.partition('?')
+        parts = path.strip('/').split('/')
         status = 200
         if len(parts) >= 2 and parts[0] == 'sleep':
             time.sleep(float(parts[1]))
         if len(parts) >= 2 and parts[0] == 'status':
             status = int(parts[1])
-        if len(parts) >= 2 and parts[0] == 'redirect':
+        if (len(parts) >= 2 and parts[0] == 'redirect') or parts[0] == 'redirect-to':
             self.send_response(302)
-            self.send_header('Location', '/' + '/'.join(parts[1:]))
+            location = parse_qs(query)['url'][0] if parts[0] == 'redirect-to' else '/' + '/'.join(parts[1:])
+            self.send_header('Location', location)
             self.send_header('Content-Length', '0')
             self.end_headers()
             return

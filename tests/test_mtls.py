@@ -24,7 +24,7 @@ from cryptography import x509
 from cryptography.fernet import Fernet
 from urllib3.exceptions import InsecureRequestWarning
 
-from zato_outconn import ConfigError, OutconnConfig, Runtime, SecurityConfig, Store, TLSError
+from zato_outconn import ConfigError, OutconnConfig, Runtime, SecretsError, SecurityConfig, Store, TLSError
 from zato_outconn.crypto import KEYS_ENV
 from zato_outconn.db import DB_ENV
 
@@ -341,3 +341,34 @@ def test_store_refuses_a_mismatched_edit_and_keeps_the_definition(runtime: Runti
     assert runtime.store.get_security('bank-cert').version == 1
     assert runtime.outgoing.plain_http['Bank'].conn is item.conn
     assert item.conn.get('cid-1').json()['client'] == 'client-one'
+
+
+def _weak_identity() -> tuple[str, str]:
+    """A self-signed certificate with a 1024-bit key: valid PEM, but OpenSSL refuses to use it."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'weak client')])
+    now = datetime.now(timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30)).sign(key, hashes.SHA256()))
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem
+
+
+def test_material_openssl_refuses_fails_clearly_and_leaves_no_files(runtime: Runtime, mtls_server: TLSServer,
+                                                                    ca_pem: str) -> None:
+    cert_pem, key_pem = _weak_identity()
+    security = SecurityConfig(name='weak', sec_type='mtls', client_cert=cert_pem, secret=key_pem)
+    add_connection(runtime, 'Weak', mtls_server.url, security=security, ca_bundle=ca_pem)
+    before = set(glob.glob(os.path.join(tempfile.gettempdir(), 'zato-outconn-*')))
+    conn = runtime.outgoing.plain_http['Weak'].conn
+    for _ in range(3):
+        with pytest.raises(SecretsError, match="'weak'.*cannot be loaded"):
+            conn.get('cid-1')
+    assert set(glob.glob(os.path.join(tempfile.gettempdir(), 'zato-outconn-*'))) == before
+    assert mtls_server.recorder.requests == []

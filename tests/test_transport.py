@@ -18,7 +18,8 @@ import trustme
 
 from zato_outconn import ConnectError, ReadTimeout, TLSError, TransportError
 
-from tests.servers import Recorder, RecordingHandler, refused_port
+from tests.auth_servers import DigestServer
+from tests.servers import Recorder, RecordingHandler, RecordingServer, refused_port
 
 
 def test_read_timeout_against_a_server_that_sleeps(make_conn: Any) -> None:
@@ -170,3 +171,23 @@ def test_caller_timeout_overrides_but_none_keeps_the_templates(make_conn: Any) -
     fast = make_conn('Fast', url_path='/sleep/1', read_timeout=0.2)
     with pytest.raises(ReadTimeout):
         fast.conn.get('cid-1', timeout=None)
+
+
+def test_redirect_to_another_host_carries_no_credentials(make_conn: Any, http_server: Any) -> None:
+    with RecordingServer() as other:
+        item = make_conn(url_path='/redirect-to', follow_redirects=True,
+                         security={'name': 'key', 'sec_type': 'apikey', 'secret': 'k-s3cret'})
+        assert item.conn.get('cid-1', {'url': f'{other.url}/landing'}).status_code == 200
+        assert http_server.recorder.last.headers['X-API-Key'] == 'k-s3cret'
+        landed = other.recorder.last
+        assert landed.path == '/landing' and 'X-API-Key' not in landed.headers
+        assert 'Authorization' not in landed.headers
+
+
+def test_digest_does_not_answer_another_hosts_challenge(make_conn: Any, http_server: Any) -> None:
+    with DigestServer({'alice': 'pw'}) as other:
+        item = make_conn(url_path='/redirect-to', follow_redirects=True,
+                         security={'name': 'dig', 'sec_type': 'digest', 'username': 'alice', 'secret': 'pw'})
+        # The other host challenges; the connection's credentials are not for it.
+        assert item.conn.get('cid-1', {'url': f'{other.url}/protected'}).status_code == 401
+        assert other.authorizations == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+import ssl
 import threading
 from collections.abc import Mapping
 from time import perf_counter
@@ -29,7 +30,7 @@ from zato_outconn.config import OutconnConfig, SecurityConfig
 from zato_outconn.exceptions import CallError, Inactive, MissingParameter, RequestError, SecretsError
 from zato_outconn.headers import Component, msg_timestamp
 from zato_outconn.ping import PingResult
-from zato_outconn.security import EnvelopeSecurity, SessionBound, build_applier
+from zato_outconn.security import EnvelopeSecurity, HeaderAuth, SessionBound, build_applier
 from zato_outconn.transport import CABundleFile, ClientCertificate, build_session, map_requests_error
 from zato_outconn.url_template import DotSegment, PathTemplate
 
@@ -290,14 +291,27 @@ class HTTPConnection:
         elif applier is not None and not isinstance(applier, AuthBase):
             # Message-level security (WS-Security) goes into the SOAP envelope, not the HTTP request.
             self._envelope_security, applier = applier, None
+        # Built into locals and kept only once everything is in place, so that a failure leaves no
+        # half-open connection and no temporary file behind.
         verify: bool | str = config.validate_tls
-        if config.validate_tls and config.ca_bundle:
-            self._ca_bundle = CABundleFile(config.ca_bundle)
-            verify = self._ca_bundle.path
+        ca_bundle = CABundleFile(config.ca_bundle) if config.validate_tls and config.ca_bundle else None
+        try:
+            if ca_bundle is not None:
+                verify = ca_bundle.path
+            session = build_session(config, client_cert,
+                                    [applier.header] if isinstance(applier, HeaderAuth) else [])
+        except BaseException as error:
+            if ca_bundle is not None:
+                ca_bundle.remove()
+            if isinstance(error, ssl.SSLError) and client_cert is not None:
+                raise SecretsError(f'Connection {self.name!r} cannot be called: the client certificate or key of '
+                                   f'{client_cert.definition!r} cannot be loaded ({error.reason or error})') from None
+            raise
         proxies = {'http': config.proxy, 'https': config.proxy} if config.proxy else {}
         self._send_kwargs = {'timeout': config.timeout, 'verify': verify, 'proxies': proxies, 'cert': None,
                              'allow_redirects': config.follow_redirects}
-        self._session = build_session(config, client_cert)
+        self._ca_bundle = ca_bundle
+        self._session = session
         if isinstance(applier, SessionBound):
             applier.bind(self._session, self._send_kwargs)
         self._applier = applier

@@ -9,11 +9,13 @@ import os
 import shutil
 import ssl
 import tempfile
+from collections.abc import Iterable
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.hooks import default_hooks
 from urllib3.util.retry import Retry
 from urllib3.util.ssl_ import create_urllib3_context
 
@@ -81,9 +83,30 @@ class _ClientCertAdapter(HTTPAdapter):
         return super().proxy_manager_for(proxy, **proxy_kwargs)
 
 
-def build_session(config: OutconnConfig, client_cert: ClientCertificate | None = None) -> requests.Session:
+class ConnectionSession(requests.Session):
+    """A session that, redirected to another host, drops everything security put on the request.
+
+    requests itself removes only the Authorization header; an API key has a header of its own,
+    and schemes that answer challenges (digest, NTLM) or renew tokens on 401 do so from response
+    hooks, which would answer the other host's challenge with this connection's credentials.
+    """
+
+    def __init__(self, credential_headers: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.credential_headers = frozenset(credential_headers) | {'Authorization'}
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        if self.should_strip_auth(response.request.url, prepared_request.url):
+            for name in self.credential_headers:
+                prepared_request.headers.pop(name, None)
+            prepared_request.hooks = default_hooks()
+        super().rebuild_auth(prepared_request, response)
+
+
+def build_session(config: OutconnConfig, client_cert: ClientCertificate | None = None,
+                  credential_headers: Iterable[str] = ()) -> requests.Session:
     """A session whose pool holds at most pool_size sockets; callers beyond that wait for one."""
-    session = requests.Session()
+    session = ConnectionSession(credential_headers)
     # Settings come from the template only, never from the process environment (proxies, CA bundle,
     # netrc), so that every process that loads a template behaves the same.
     session.trust_env = False
