@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
 
-from zato_outconn import OutconnConfig, SchemaError, SecurityConfig, Store
+from zato_outconn import InUse, OutconnConfig, SchemaError, SecurityConfig, Store
 from zato_outconn.db import create_db_engine
 from zato_outconn.models import Base, OutgoingConnection, SecurityDefinition
 from zato_outconn.schema import check_current, downgrade, head_revision, upgrade
@@ -142,3 +142,28 @@ def test_required_settings_are_not_null() -> None:
     nullable = {name for name, column in OutgoingConnection.__table__.columns.items() if column.nullable}
     # Exactly the settings the config class treats as optional may be NULL.
     assert nullable == set(OutconnConfig._optional) - {'security'} | {'security_id'}
+
+
+def test_downgrade_and_upgrade_keep_rows_that_refer_to_each_other(db_url: str) -> None:
+    store = Store(db_url)
+    try:
+        store.create_security(SecurityConfig(name='creds', sec_type='basic_auth', username='alice', secret='pw'))
+        store.create_outconn(OutconnConfig(name='CRM', host='http://crm.example.com', security='creds'))
+    finally:
+        store.close()
+    engine = create_db_engine(db_url)
+    try:
+        # Each of these rebuilds tables that other rows point at.
+        downgrade(engine, '0001')
+        upgrade(engine)
+        check_current(engine)
+    finally:
+        engine.dispose()
+    store = Store(db_url)
+    try:
+        (template,) = store.load_templates()
+        assert template.config.security == 'creds' and template.security.secret == 'pw'
+        with pytest.raises(InUse):
+            store.delete_security('creds')
+    finally:
+        store.close()
