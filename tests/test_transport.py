@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import trustme
 
-from zato_outconn import ConnectError, ReadTimeout, TLSError, TransportError
+from zato_outconn import ConnectError, PoolTimeout, ReadTimeout, TLSError, TransportError
 
 from tests.auth_servers import DigestServer
 from tests.servers import Recorder, RecordingHandler, RecordingServer, refused_port
@@ -191,3 +191,15 @@ def test_digest_does_not_answer_another_hosts_challenge(make_conn: Any, http_ser
         # The other host challenges; the connection's credentials are not for it.
         assert item.conn.get('cid-1', {'url': f'{other.url}/protected'}).status_code == 401
         assert other.authorizations == []
+
+
+def test_waiting_for_a_busy_pool_is_bounded_by_the_connect_timeout(make_conn: Any) -> None:
+    item = make_conn(pool_size=1, connect_timeout=0.3)
+    held = item.conn.get('cid-1', prefetch=False)  # keeps the only socket until it is read or closed
+    try:
+        with pytest.raises(PoolTimeout) as raised:
+            item.conn.get('cid-2')
+        assert 'pool_size' in str(raised.value) and raised.value.cid == 'cid-2'
+    finally:
+        held.close()
+    assert item.conn.get('cid-3').status_code == 200

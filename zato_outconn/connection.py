@@ -23,6 +23,7 @@ import requests
 from requests.auth import AuthBase
 from requests.cookies import RequestsCookieJar
 from requests.utils import check_header_validity, default_headers
+from urllib3.exceptions import EmptyPoolError
 
 from zato_outconn import __version__
 from zato_outconn.body import BodyError, encode_body
@@ -198,7 +199,7 @@ class HTTPConnection:
             start = perf_counter()
             try:
                 response = session.send(prepared, stream=stream, **send_kwargs)
-            except requests.RequestException as error:
+            except (requests.RequestException, EmptyPoolError) as error:
                 mapped = map_requests_error(error, timeout=send_kwargs['timeout'],
                                             max_redirects=config.max_redirects, **self._context(method, url, cid))
                 logger.warning('%s %s %s failed in %.4f s cid=%s: %s', self.name, method, url,

@@ -17,7 +17,8 @@ The whole tree::
         ├── TransportError        the remote end could not be reached or did not answer
         │   ├── Timeout
         │   │   ├── ConnectTimeout
-        │   │   └── ReadTimeout
+        │   │   ├── ReadTimeout
+        │   │   └── PoolTimeout   every socket of the pool stayed busy
         │   ├── ConnectError      connection refused, DNS failure, proxy failure, dropped connection
         │   └── TLSError          certificate or handshake failure
         └── SOAPError             a SOAP call did not give a SOAP answer to use
@@ -143,6 +144,10 @@ class ConnectTimeout(Timeout):
 
 class ReadTimeout(Timeout):
     """The remote end did not answer within the read timeout."""
+
+
+class PoolTimeout(Timeout):
+    """Every socket of the connection's pool (pool_size) stayed busy for the connect timeout."""
 
 
 class ConnectError(TransportError):

@@ -16,6 +16,8 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 from requests.hooks import default_hooks
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import EmptyPoolError
 from urllib3.util.retry import Retry
 from urllib3.util.ssl_ import create_urllib3_context
 
@@ -23,6 +25,7 @@ from zato_outconn.config import OutconnConfig
 from zato_outconn.exceptions import (
     ConnectError,
     ConnectTimeout,
+    PoolTimeout,
     ReadTimeout,
     TLSError,
     TransportError,
@@ -67,20 +70,43 @@ class ClientCertificate:
         return context
 
 
-class _ClientCertAdapter(HTTPAdapter):
-    """Presents a client certificate on every TLS connection its pools open."""
+def _bounded_wait(pool_class: type[HTTPConnectionPool], wait: float) -> type[HTTPConnectionPool]:
+    """The pool class, waiting at most ``wait`` seconds for a free socket instead of for ever."""
 
-    def __init__(self, client_cert: ClientCertificate, **kwargs: Any) -> None:
-        self._ssl_context = client_cert.ssl_context()
+    class BoundedPool(pool_class):  # type: ignore[valid-type, misc]
+        def _get_conn(self, timeout: float | None = None) -> Any:
+            return super()._get_conn(timeout=wait if timeout is None else timeout)
+
+    BoundedPool.__name__ = f'Bounded{pool_class.__name__}'
+    return BoundedPool
+
+
+class _Adapter(HTTPAdapter):
+    """The one adapter of a connection's session.
+
+    Its pools hold at most pool_size sockets, and a caller who finds them all busy waits at most
+    ``pool_wait`` seconds for one (urllib3's EmptyPoolError then), so that no call waits for ever.
+    With a client certificate, it presents it on every TLS connection its pools open.
+    """
+
+    def __init__(self, pool_wait: float, client_cert: ClientCertificate | None = None, **kwargs: Any) -> None:
+        self._pool_classes = {'http': _bounded_wait(HTTPConnectionPool, pool_wait),
+                              'https': _bounded_wait(HTTPSConnectionPool, pool_wait)}
+        self._ssl_context = client_cert.ssl_context() if client_cert is not None else None
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs['ssl_context'] = self._ssl_context
+        if self._ssl_context is not None:
+            kwargs['ssl_context'] = self._ssl_context
         super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        proxy_kwargs['ssl_context'] = self._ssl_context
-        return super().proxy_manager_for(proxy, **proxy_kwargs)
+        if self._ssl_context is not None:
+            proxy_kwargs['ssl_context'] = self._ssl_context
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = self._pool_classes
+        return manager
 
 
 class ConnectionSession(requests.Session):
@@ -105,7 +131,8 @@ class ConnectionSession(requests.Session):
 
 def build_session(config: OutconnConfig, client_cert: ClientCertificate | None = None,
                   credential_headers: Iterable[str] = ()) -> requests.Session:
-    """A session whose pool holds at most pool_size sockets; callers beyond that wait for one."""
+    """A session whose pool holds at most pool_size sockets; callers beyond that wait for one, for the
+    connect timeout at most."""
     session = ConnectionSession(credential_headers)
     # Settings come from the template only, never from the process environment (proxies, CA bundle,
     # netrc), so that every process that loads a template behaves the same.
@@ -116,7 +143,7 @@ def build_session(config: OutconnConfig, client_cert: ClientCertificate | None =
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     pool_settings = {'pool_connections': _POOLS_PER_CONNECTION, 'pool_maxsize': config.pool_size,
                      'pool_block': True, 'max_retries': Retry(total=0, read=False, redirect=False)}
-    adapter = _ClientCertAdapter(client_cert, **pool_settings) if client_cert else HTTPAdapter(**pool_settings)
+    adapter = _Adapter(config.connect_timeout, client_cert, **pool_settings)
     session.mount('http://', adapter)
     session.mount('https://', adapter)
     return session
@@ -137,13 +164,16 @@ class CABundleFile:
             pass
 
 
-def map_requests_error(error: requests.RequestException, *, timeout: Any, max_redirects: int, name: str,
+def map_requests_error(error: requests.RequestException | EmptyPoolError, *, timeout: Any, max_redirects: int, name: str,
                        method: str, url: str, cid: str) -> TransportError:
     """The most specific library exception for what requests raised, with a reason people can act on.
 
     ``timeout`` is what the call used: the template's ``(connect, read)`` or the caller's own.
     """
     context = {'name': name, 'method': method, 'url': url, 'cid': cid}
+    if isinstance(error, EmptyPoolError):
+        return PoolTimeout(f'every socket of the pool (pool_size) stayed busy for the connect timeout; '
+                           'raise pool_size, or close streamed responses sooner', **context)
     root = _root_cause(error)
     connect_timeout, read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)
     if isinstance(error, requests.exceptions.ConnectTimeout):
