@@ -418,3 +418,16 @@ def in_process_calls(db_url: str, http_server: RecordingServer, bank: TLSServer)
     assert http_server.recorder.last.headers['X-Other-Key'] == API_KEY + '-next'
     assert bank.recorder.clients[-2:] == ['payments-client'] * 2
     return texts
+
+
+def test_a_damaged_key_file_is_named_in_the_error(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(KEYS_ENV, raising=False)
+    key_file = Path(sqlite_url.removeprefix('sqlite:///') + '.key')
+    key_file.write_text('not a key\n')
+    store = Store(sqlite_url)
+    try:
+        with pytest.raises(SecretsError) as raised:
+            store.create_security(SecurityConfig(name='c', sec_type='bearer', secret='T'))
+        assert str(key_file) in str(raised.value) and KEYS_ENV not in str(raised.value).split(';')[0]
+    finally:
+        store.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,16 +27,17 @@ logger = logging.getLogger(__name__)
 class SecretBox:
     """Encrypts and decrypts secret text with one or more Fernet keys."""
 
-    def __init__(self, keys: list[str]) -> None:
+    def __init__(self, keys: list[str], source: str = KEYS_ENV) -> None:
+        """``source`` says where the keys came from, for messages: the variable or a key file."""
         if not keys:
-            raise SecretsError(f'No secret keys given; set {KEYS_ENV}')
+            raise SecretsError(f'No secret keys given in {source}; set {KEYS_ENV}')
         fernets = []
         for number, key in enumerate(keys, 1):
             try:
                 fernets.append(Fernet(key.strip().encode('ascii')))
             except (ValueError, UnicodeEncodeError):
                 raise SecretsError(
-                    f'{KEYS_ENV}: key {number} is not a Fernet key (32 url-safe base64-encoded bytes); '
+                    f'{source}: key {number} is not a Fernet key (32 url-safe base64-encoded bytes); '
                     'make one with: python -c "from cryptography.fernet import Fernet; '
                     'print(Fernet.generate_key().decode())"') from None
         self._fernet = MultiFernet(fernets)
@@ -81,7 +83,8 @@ def load_secret_box(db_url: str) -> SecretBox:
         logger.warning('%s is not set; secrets of this in-memory database use a key that lasts only '
                        'as long as this process', KEYS_ENV)
         return SecretBox([Fernet.generate_key().decode('ascii')])
-    return SecretBox([_key_from_file(Path(url.database + KEY_FILE_SUFFIX))])
+    path = Path(url.database + KEY_FILE_SUFFIX)
+    return SecretBox([_key_from_file(path)], source=f'the key file {path}')
 
 
 def _key_from_file(path: Path) -> str:
@@ -89,14 +92,18 @@ def _key_from_file(path: Path) -> str:
         return path.read_text(encoding='ascii').strip()
     except FileNotFoundError:
         pass
-    key = Fernet.generate_key()
+    # Written in full under another name, then linked into place: a reader never sees a half-written
+    # file, and if another process links its own first, its key is the one used.
+    descriptor, draft = tempfile.mkstemp(prefix=path.name + '.', suffix='.new', dir=path.parent)
     try:
-        # O_EXCL: if another process creates the file first, use its key rather than overwrite it.
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding='ascii').strip()
-    with os.fdopen(descriptor, 'wb') as key_file:
-        key_file.write(key + b'\n')
+        with os.fdopen(descriptor, 'wb') as key_file:
+            key_file.write(Fernet.generate_key() + b'\n')
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            return path.read_text(encoding='ascii').strip()
+    finally:
+        os.unlink(draft)
     logger.warning('%s is not set; created a secret key file %s (mode 0600). Keep it with the database '
                    'and out of backups shared with others, or set %s instead', KEYS_ENV, path, KEYS_ENV)
-    return key.decode('ascii')
+    return path.read_text(encoding='ascii').strip()
