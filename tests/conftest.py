@@ -75,23 +75,26 @@ def empty_db_url(request: pytest.FixtureRequest, tmp_path: Any, monkeypatch: pyt
     return request.getfixturevalue('pg_database')
 
 
+def upgraded(url: str) -> str:
+    """The database at ``url`` with the schema brought to head; the URL itself, for chaining."""
+    engine = create_db_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
 @pytest.fixture
 def db_url(empty_db_url: str) -> str:
     """A database of each kind with the schema at head."""
-    engine = create_db_engine(empty_db_url)
-    upgrade(engine)
-    engine.dispose()
-    return empty_db_url
+    return upgraded(empty_db_url)
 
 
 @pytest.fixture
 def sqlite_url(tmp_path: Any) -> str:
     """An SQLite database with the schema at head, for tests that need one database only."""
-    url = f'sqlite:///{tmp_path / "zato-outconn.db"}'
-    engine = create_db_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
+    return upgraded(f'sqlite:///{tmp_path / "zato-outconn.db"}')
 
 
 @pytest.fixture

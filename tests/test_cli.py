@@ -19,9 +19,9 @@ from cryptography.fernet import Fernet
 
 from zato_outconn import OutconnConfig, SecurityConfig, Store
 from zato_outconn.crypto import KEYS_ENV
-from zato_outconn.db import DB_ENV, create_db_engine
-from zato_outconn.schema import upgrade
+from zato_outconn.db import DB_ENV
 
+from tests.auth_servers import OAuth2Server
 from tests.cli_runner import (
     CLI,
     DEFAULT_DB,
@@ -32,16 +32,12 @@ from tests.cli_runner import (
     basic_token,
     version_in,
 )
-from tests.auth_servers import OAuth2Server
+from tests.conftest import upgraded
 from tests.servers import RecordingServer, refused_port
 
 
 def upgraded_sqlite(path: Path) -> str:
-    url = f'sqlite:///{path}'
-    engine = create_db_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
+    return upgraded(f'sqlite:///{path}')
 
 
 def write_services(folder: Path) -> None:
