@@ -407,3 +407,15 @@ def test_logs_hold_no_secret_token_or_authorization(runtime: Any, make_conn: Mak
     assert len(errors) == 2
     for value in [*secrets, *tokens, *authorizations]:
         assert value not in text
+
+
+def test_a_token_failure_is_logged_once_and_notes_the_call(make_conn: MakeConn, oauth2_server: OAuth2Server,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    oauth2_server.issuer.failure = (401, {'error': 'invalid_client'})
+    item = make_conn(host=oauth2_server.url, security=oauth2(oauth2_server.token_url))
+    with caplog.at_level(logging.WARNING, logger='zato_outconn.call'), pytest.raises(TokenError) as raised:
+        item.conn.get('cid-tok')
+    (line,) = [record.getMessage() for record in caplog.records if record.name == 'zato_outconn.call']
+    assert 'cid=cid-tok' in line and DEFINITION in line and '401' in line
+    assert any('cid-tok' in note and "'CRM'" in note for note in raised.value.__notes__)
+    assert CLIENT_SECRET not in line

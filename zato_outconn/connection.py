@@ -28,7 +28,15 @@ from urllib3.exceptions import EmptyPoolError
 from zato_outconn import __version__
 from zato_outconn.body import BodyError, encode_body
 from zato_outconn.config import OutconnConfig, SecurityConfig
-from zato_outconn.exceptions import CallError, Inactive, MissingParameter, RequestError, SecretsError
+from zato_outconn.exceptions import (
+    CallError,
+    Inactive,
+    MissingParameter,
+    OutconnError,
+    RequestError,
+    SecretsError,
+    TokenError,
+)
 from zato_outconn.headers import Component, msg_timestamp
 from zato_outconn.ping import PingResult
 from zato_outconn.security import EnvelopeSecurity, HeaderAuth, SessionBound, build_applier
@@ -186,25 +194,29 @@ class HTTPConnection:
         if not config.is_active:
             raise Inactive('the connection is inactive; activate it to call it', **self._context(method, url, cid))
 
-        with self._lock:
-            self._open()
-            self._inflight += 1
-            session = self._session
+        start = perf_counter()
+        try:
+            with self._lock:
+                self._open()
+                self._inflight += 1
+                session = self._session
+        except (SecretsError, TokenError) as error:
+            raise self._failed(error, method, url, cid, start) from None
         try:
             assert session is not None
-            prepared = self._prepare(method, url, cid, data, headers, extras)
             send_kwargs = self._send_kwargs
             if extras.keys() & _SEND_OVERRIDES:
                 send_kwargs = {**send_kwargs, **{key: extras[key] for key in _SEND_OVERRIDES if key in extras}}
-            start = perf_counter()
             try:
+                prepared = self._prepare(method, url, cid, data, headers, extras)
                 response = session.send(prepared, stream=stream, **send_kwargs)
             except (requests.RequestException, EmptyPoolError) as error:
                 mapped = map_requests_error(error, timeout=send_kwargs['timeout'],
                                             max_redirects=config.max_redirects, **self._context(method, url, cid))
-                logger.warning('%s %s %s failed in %.4f s cid=%s: %s', self.name, method, url,
-                               perf_counter() - start, cid, mapped.message)
-                raise mapped from error
+                raise self._failed(mapped, method, url, cid, start) from error
+            except (SecretsError, TokenError) as error:
+                # Security that could not be applied (no secret, a token endpoint that refused).
+                raise self._failed(error, method, url, cid, start) from None
             logger.info('%s %s %s -> %s in %.4f s cid=%s', self.name, method, url, response.status_code,
                         perf_counter() - start, cid)
             return response
@@ -325,6 +337,16 @@ class HTTPConnection:
         if self._ca_bundle is not None:
             self._ca_bundle.remove()
             self._ca_bundle = None
+
+    def _failed(self, error: OutconnError, method: str, url: str, cid: str, start: float) -> OutconnError:
+        """The one log line of a failed call; errors that do not carry the call (security's own) get
+        it as a note, which tracebacks show."""
+        reason = error.message if isinstance(error, CallError) else str(error)
+        logger.warning('%s %s %s failed in %.4f s cid=%s: %s', self.name, method, url, perf_counter() - start,
+                       cid, reason)
+        if not isinstance(error, CallError):
+            error.add_note(f'in a call of connection {self.name!r}: {method} {url} (cid {cid})')
+        return error
 
     def _context(self, method: str, url: str, cid: str) -> dict[str, str]:
         return {'name': self.name, 'method': method, 'url': url, 'cid': cid}

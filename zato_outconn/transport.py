@@ -164,15 +164,15 @@ class CABundleFile:
             pass
 
 
-def map_requests_error(error: requests.RequestException | EmptyPoolError, *, timeout: Any, max_redirects: int, name: str,
-                       method: str, url: str, cid: str) -> TransportError:
+def map_requests_error(error: requests.RequestException | EmptyPoolError, *, timeout: Any, max_redirects: int,
+                       name: str, method: str, url: str, cid: str) -> TransportError:
     """The most specific library exception for what requests raised, with a reason people can act on.
 
     ``timeout`` is what the call used: the template's ``(connect, read)`` or the caller's own.
     """
     context = {'name': name, 'method': method, 'url': url, 'cid': cid}
     if isinstance(error, EmptyPoolError):
-        return PoolTimeout(f'every socket of the pool (pool_size) stayed busy for the connect timeout; '
+        return PoolTimeout('every socket of the pool (pool_size) stayed busy for the connect timeout; '
                            'raise pool_size, or close streamed responses sooner', **context)
     root = _root_cause(error)
     connect_timeout, read_timeout = timeout if isinstance(timeout, tuple) else (timeout, timeout)

@@ -55,7 +55,8 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['security_id'], ['security_definition.id'], name=op.f('fk_outgoing_connection_security_id'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['security_id'], ['security_definition.id'],
+                            name=op.f('fk_outgoing_connection_security_id'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outgoing_connection')),
     sa.UniqueConstraint('transport', 'name', name=op.f('uq_outgoing_connection_transport_name'))
     )
