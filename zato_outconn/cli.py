@@ -117,6 +117,14 @@ def read_secret(from_stdin: bool, what: str) -> str:
     return secret
 
 
+def _with_options(function: Callable[..., Any], table: list[tuple[str, str, str]], suffix: str = '',
+                  **settings: Any) -> Callable[..., Any]:
+    """Add a table of (option, setting, help) as click options, unset (None) unless given."""
+    for declaration, setting, help_text in reversed(table):
+        function = click.option(declaration, setting + suffix, default=None, help=help_text, **settings)(function)
+    return function
+
+
 # ---------------------------------------------------------------------- root
 
 
@@ -242,12 +250,8 @@ _SECURITY_FILES: list[tuple[str, str, str]] = [
 def security_options(function: Callable[..., Any]) -> Callable[..., Any]:
     function = click.option('--key-password-stdin', 'key_password_stdin', is_flag=True,
                             help='Read the password of an encrypted private key from stdin (mtls).')(function)
-    for declaration, setting, help_text in reversed(_SECURITY_FILES):
-        function = click.option(declaration, f'{setting}_file', type=click.Path(dir_okay=False), default=None,
-                                help=help_text)(function)
-    for declaration, setting, help_text in reversed(_SECURITY_OPTIONS):
-        function = click.option(declaration, setting, default=None, help=help_text)(function)
-    return function
+    function = _with_options(function, _SECURITY_FILES, suffix='_file', type=click.Path(dir_okay=False))
+    return _with_options(function, _SECURITY_OPTIONS)
 
 
 def _security_settings(options: dict[str, Any]) -> dict[str, Any]:
@@ -401,10 +405,8 @@ _OUTCONN_FLAGS: list[tuple[str, str, str]] = [
 
 
 def outconn_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    for declaration, setting, help_text in reversed(_OUTCONN_OPTIONS):
-        function = click.option(declaration, setting, default=None, help=help_text)(function)
-    for declaration, setting, help_text in reversed(_OUTCONN_FLAGS):
-        function = click.option(declaration, setting, default=None, help=help_text)(function)
+    function = _with_options(function, _OUTCONN_OPTIONS)
+    function = _with_options(function, _OUTCONN_FLAGS)
     function = click.option('--timeout', 'timeout', default=None,
                             help='Sets both the connect and the read timeout.')(function)
     function = click.option('--wsdl-file', 'wsdl_file', type=click.Path(dir_okay=False), default=None,
