@@ -159,9 +159,8 @@ class HTTPConnection:
         except Inactive:
             raise
         except Exception as error:  # noqa: BLE001 - every failure becomes part of the report
-            reason = error.message if isinstance(error, CallError) else str(error)
             return PingResult(method=method, url=url, timestamp=timestamp, elapsed=perf_counter() - start,
-                              error=reason)
+                              error=_reason(error))
         elapsed = perf_counter() - start
         response.close()
         return PingResult(method=method, url=url, timestamp=timestamp, elapsed=elapsed,
@@ -341,12 +340,16 @@ class HTTPConnection:
     def _failed(self, error: OutconnError, method: str, url: str, cid: str, start: float) -> OutconnError:
         """The one log line of a failed call; errors that do not carry the call (security's own) get
         it as a note, which tracebacks show."""
-        reason = error.message if isinstance(error, CallError) else str(error)
         logger.warning('%s %s %s failed in %.4f s cid=%s: %s', self.name, method, url, perf_counter() - start,
-                       cid, reason)
+                       cid, _reason(error))
         if not isinstance(error, CallError):
             error.add_note(f'in a call of connection {self.name!r}: {method} {url} (cid {cid})')
         return error
 
     def _context(self, method: str, url: str, cid: str) -> dict[str, str]:
         return {'name': self.name, 'method': method, 'url': url, 'cid': cid}
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong, without the connection, method, URL and cid a call error adds around it."""
+    return error.message if isinstance(error, CallError) else str(error)
