@@ -157,10 +157,11 @@ class Store:
                 self._secret_box = load_secret_box(self.db_url)
             return self._secret_box
 
-    def _decrypted(self, row: SecurityDefinition, *, tolerant: bool = False) -> dict[str, str | None]:
-        """The encrypted settings of a row in plain text; with tolerant, None for what does not decrypt."""
+    def _decrypted(self, row: SecurityDefinition, *, tolerant: bool = False,
+                   settings: Iterable[str] = ENCRYPTED_SETTINGS) -> dict[str, str | None]:
+        """These encrypted settings of a row in plain text; with tolerant, None for what does not decrypt."""
         values: dict[str, str | None] = {}
-        for setting in ENCRYPTED_SETTINGS:
+        for setting in settings:
             token = getattr(row, setting)
             try:
                 values[setting] = self.secret_box.decrypt(token, what=f'security definition {row.name!r}') \
@@ -441,7 +442,8 @@ class Store:
         values: dict[str, str | None] = {setting: MASK if getattr(row, setting) else None
                                          for setting in ENCRYPTED_SETTINGS}
         if row.client_cert is not None:
-            values['client_cert'] = self._decrypted(row, tolerant=True)['client_cert'] or MASK
+            values['client_cert'] = self._decrypted(row, tolerant=True, settings=['client_cert'])['client_cert'] \
+                or MASK
         return self._security_config(row, values)
 
     def _security_record(self, session: Session, row: SecurityDefinition) -> SecurityRecord:
