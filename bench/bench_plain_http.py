@@ -34,8 +34,8 @@ import requests
 import urllib3
 
 from zato_outconn import OutconnConfig, Runtime, SecurityConfig
-from zato_outconn.connection import HTTPConnection
-from zato_outconn.service import new_cid
+from zato_outconn.conn.http import HTTPConnection
+from zato_outconn.runtime.context import new_cid
 
 from harness import Client, LocalServer, Reply, Target, Timing, build_parser, fresh_runtime, measure, report
 

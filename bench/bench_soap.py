@@ -42,8 +42,8 @@ import requests
 import zeep
 
 from zato_outconn import OutconnConfig, Runtime
-from zato_outconn.service import new_cid
-from zato_outconn.soap import SOAPConnection
+from zato_outconn.runtime.context import new_cid
+from zato_outconn.soap.connection import SOAPConnection
 
 from harness import (
     SERVER_URL_MARK,

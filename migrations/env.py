@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from zato_outconn.db import create_db_engine
-from zato_outconn.models import Base
+from zato_outconn.store.engine import create_db_engine
+from zato_outconn.store.models import Base
 
 config = context.config
 engine = config.attributes.get('engine')

@@ -12,10 +12,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 from zato_outconn import OutconnConfig, Runtime, SecurityConfig, Store
-from zato_outconn.crypto import KEYS_ENV
-from zato_outconn.db import create_db_engine
-from zato_outconn.oauth2 import TOKENS
-from zato_outconn.schema import upgrade
+from zato_outconn.store.secret_box import KEYS_ENV
+from zato_outconn.store.engine import create_db_engine
+from zato_outconn.security.token_cache import TOKENS
+from zato_outconn.store.schema import upgrade
 
 from tests.servers import RecordingServer
 

@@ -18,8 +18,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from zato_outconn import OutconnConfig, SecurityConfig, Store
-from zato_outconn.crypto import KEYS_ENV
-from zato_outconn.db import DB_ENV
+from zato_outconn.store.secret_box import KEYS_ENV
+from zato_outconn.store.engine import DB_ENV
 
 from tests.auth_servers import OAuth2Server
 from tests.cli_runner import (

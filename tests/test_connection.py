@@ -292,7 +292,7 @@ def test_one_info_line_per_call_without_secrets(make_conn: Any, caplog: pytest.L
     assert all(part in lines[0] for part in ('CRM', 'GET', '/customers/3', '200', 'cid-55'))
     token = base64.b64encode(b'alice:pw-XYZ').decode()
     assert 'pw-XYZ' not in caplog.text and token not in caplog.text
-    assert 'pw-XYZ' not in repr(item.conn.security) and token not in repr(item.conn._applier)
+    assert 'pw-XYZ' not in repr(item.conn.security) and token not in repr(item.conn._plan)
 
 
 def test_none_or_empty_placeholder_values_are_refused(make_conn: Any, http_server: Any) -> None:

@@ -25,8 +25,8 @@ from cryptography.fernet import Fernet
 from urllib3.exceptions import InsecureRequestWarning
 
 from zato_outconn import ConfigError, OutconnConfig, Runtime, SecretsError, SecurityConfig, Store, TLSError
-from zato_outconn.crypto import KEYS_ENV
-from zato_outconn.db import DB_ENV
+from zato_outconn.store.secret_box import KEYS_ENV
+from zato_outconn.store.engine import DB_ENV
 
 from tests.cli_runner import CLI
 from tests.tls_servers import ClientIdentity, TLSServer, client_identity
@@ -152,14 +152,14 @@ def test_editing_the_definition_presents_the_new_certificate(runtime: Runtime, m
     assert after.conn is not before.conn
     assert after.conn.get('cid-2').json()['client'] == 'client-two'
     # The old connection's pool, with the old certificate in its TLS context, is closed.
-    assert before.conn._session is None
+    assert before.conn._opened is None
 
     # Back to a key that is not encrypted: the password of the one it replaces goes with it.
     record = runtime.store.edit_security('bank-cert', {'client_cert': client_one.cert_pem,
                                                        'secret': client_one.key_pem})
     assert record.as_dict()['key_password_set'] is False
     assert runtime.outgoing.plain_http['Bank'].conn.get('cid-3').json()['client'] == 'client-one'
-    assert after.conn._session is None
+    assert after.conn._opened is None
     assert mtls_server.recorder.clients == ['client-one', 'client-two', 'client-one']
 
     # An encrypted key needs its password given with it.

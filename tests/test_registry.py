@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from zato_outconn import NotFound, OutconnConfig, Runtime, SecretsError, SecurityConfig, Service
-from zato_outconn.crypto import KEYS_ENV
+from zato_outconn.store.secret_box import KEYS_ENV
 
 
 class GetCustomer(Service):
@@ -63,7 +63,7 @@ def test_edits_reach_the_registry_at_once(runtime: Runtime, make_conn: Any, http
     runtime.outgoing.plain_http['CRM v2'].conn.get('cid-1')
     assert http_server.recorder.last.path == '/v2'
     # The old item's session was closed once it had no calls in flight.
-    assert old.conn._session is None
+    assert old.conn._opened is None
 
     runtime.store.delete_outconn('plain_http', 'CRM v2')
     assert 'CRM v2' not in runtime.outgoing.plain_http and len(runtime.outgoing.plain_http) == 0
@@ -71,7 +71,7 @@ def test_edits_reach_the_registry_at_once(runtime: Runtime, make_conn: Any, http
 
 def test_session_is_lazy_and_sized_by_pool_size(make_conn: Any) -> None:
     item = make_conn(pool_size=7)
-    assert item.conn._session is None
+    assert item.conn._opened is None
     adapter = item.conn.session.get_adapter('http://x')
     assert adapter._pool_maxsize == 7 and adapter._pool_block is True
     assert item.conn.session.trust_env is False
@@ -87,7 +87,7 @@ def test_connection_retired_mid_call_finishes_the_call(runtime: Runtime, make_co
     runtime.store.edit_outconn('plain_http', 'CRM', {'read_timeout': 5})
     worker.join()
     assert results == [200]
-    assert item.conn._session is None
+    assert item.conn._opened is None
     assert runtime.outgoing.plain_http['CRM'].config.read_timeout == 5.0
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
 
 from zato_outconn import InUse, OutconnConfig, SchemaError, SecurityConfig, Store
-from zato_outconn.db import create_db_engine
-from zato_outconn.models import Base, OutgoingConnection, SecurityDefinition
-from zato_outconn.schema import check_current, downgrade, head_revision, upgrade
+from zato_outconn.store.engine import create_db_engine
+from zato_outconn.store.models import Base, OutgoingConnection, SecurityDefinition
+from zato_outconn.store.schema import check_current, downgrade, head_revision, upgrade
 
 TABLES = {'outgoing_connection', 'security_definition'}
 
@@ -141,7 +141,7 @@ def test_no_column_without_a_setting() -> None:
 def test_required_settings_are_not_null() -> None:
     nullable = {name for name, column in OutgoingConnection.__table__.columns.items() if column.nullable}
     # Exactly the settings the config class treats as optional may be NULL.
-    assert nullable == set(OutconnConfig._optional) - {'security'} | {'security_id'}
+    assert nullable == set(OutconnConfig._nullable) - {'security'} | {'security_id'}
 
 
 def test_downgrade_and_upgrade_keep_rows_that_refer_to_each_other(db_url: str) -> None:

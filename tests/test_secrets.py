@@ -21,8 +21,8 @@ from sqlalchemy import text
 
 from zato_outconn import ConnectError, OutconnConfig, Runtime, SecretsError, SecurityConfig, Store, TLSError
 from zato_outconn.config import ENCRYPTED_SETTINGS
-from zato_outconn.crypto import KEYS_ENV
-from zato_outconn.db import create_db_engine
+from zato_outconn.store.secret_box import KEYS_ENV
+from zato_outconn.store.engine import create_db_engine
 
 from tests.cli_runner import CLI, Result, basic_token
 from tests.servers import RecordingServer, refused_port
@@ -254,7 +254,7 @@ def test_set_secret_reaches_the_running_connection(make_conn: Callable[..., Any]
     assert conn.auth == ('alice', NEW_PASSWORD)
     conn.get('cid-2')
     assert http_server.recorder.last.headers['Authorization'] == f'Basic {basic_token("alice", NEW_PASSWORD)}'
-    assert item.conn._session is None  # the connection with the old password is closed
+    assert item.conn._opened is None  # the connection with the old password is closed
 
 
 def test_edit_that_leaves_secrets_out_keeps_them(store: Store, db_url: str, identity: ClientIdentity) -> None:

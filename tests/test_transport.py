@@ -75,7 +75,7 @@ def test_untrusted_certificate_is_a_tls_error(make_conn: Any, https_server: str)
 def test_stored_ca_bundle_is_trusted(make_conn: Any, https_server: str, ca: trustme.CA) -> None:
     item = make_conn(host=https_server, ca_bundle=ca.cert_pem.bytes().decode())
     assert item.conn.get('cid-1').json()['method'] == 'GET'
-    bundle = item.conn._ca_bundle.path
+    bundle = item.conn._opened.ca_bundle.path
     assert Path(bundle).exists()
     item.conn.close()
     assert not Path(bundle).exists()

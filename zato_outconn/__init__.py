@@ -1,12 +1,14 @@
-"""zato-outconn: named outgoing HTTP connections, kept in a database, called by name."""
+"""zato-outconn: named outgoing HTTP connections, kept in a database, called by name.
+
+Importing the package loads the core only: SOAP (lxml, zeep), NTLM (requests-ntlm) and the
+admin are imported when a connection or command first needs them.
+"""
 
 from __future__ import annotations
 
-__version__ = '0.1.0.dev0'
-
-# Imported after __version__, which the connection module puts in its User-Agent.
-from zato_outconn.config import OutconnConfig, SecurityConfig  # noqa: E402
-from zato_outconn.exceptions import (  # noqa: E402
+from zato_outconn.config import OutconnConfig, SecurityConfig, SecurityView
+from zato_outconn.conn.ping import PingResult
+from zato_outconn.exceptions import (
     CallError,
     ConfigError,
     Conflict,
@@ -31,10 +33,10 @@ from zato_outconn.exceptions import (  # noqa: E402
     TransportError,
     WSDLError,
 )
-from zato_outconn.ping import PingResult  # noqa: E402
-from zato_outconn.registry import Outgoing, OutgoingItem  # noqa: E402
-from zato_outconn.service import Runtime, Service  # noqa: E402
-from zato_outconn.store import Store  # noqa: E402
+from zato_outconn.registry import Outgoing, OutgoingItem
+from zato_outconn.runtime import Runtime, Service
+from zato_outconn.store import Store
+from zato_outconn.version import __version__
 
 __all__ = [
     'CallError',
@@ -61,6 +63,7 @@ __all__ = [
     'SchemaError',
     'SecretsError',
     'SecurityConfig',
+    'SecurityView',
     'Service',
     'Store',
     'TLSError',

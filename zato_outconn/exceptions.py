@@ -3,14 +3,15 @@
 The whole tree::
 
     OutconnError                  root of everything the library raises
-    ├── ConfigError               a setting is invalid (names the field and the rule)
+    ├── ConfigError               settings are invalid (names every bad field and its rule)
     ├── NotFound                  no connection or security definition of that name (also a KeyError)
     ├── InUse                     a security definition cannot be deleted while connections use it
     ├── Conflict                  the row was changed by someone else since it was read
     ├── SchemaError               the database schema is missing or out of date
-    ├── SecretsError              secrets cannot be encrypted or decrypted (keys missing or wrong)
-    ├── TokenError                an OAuth2 token endpoint did not give a token
     └── CallError                 a call through a connection failed; carries name, method, URL and cid
+        ├── SecretsError          secrets cannot be encrypted or decrypted (keys missing or wrong), or a
+        │                         definition has none to apply; raised by the store too, without a call
+        ├── TokenError            an OAuth2 token endpoint did not give a token
         ├── Inactive              the connection is switched off
         ├── RequestError          the caller's input cannot be sent (also a ValueError)
         │   └── MissingParameter  a {placeholder} in the URL path has no value in params
@@ -26,8 +27,9 @@ The whole tree::
             ├── NotSOAPResponse   the answer is no SOAP envelope (an HTML error page, say)
             └── WSDLError         the WSDL cannot be fetched or parsed
 
-Third-party exceptions are mapped where they arise (see ``transport.map_requests_error``)
-and chained with ``raise ... from``.
+Every requests, urllib3, ssl and zeep exception is mapped in one place, ``wire.errors``, and
+chained with ``raise ... from``. Errors raised during a call, security ones included, are
+``CallError`` s, so ``except CallError`` catches every way a call can fail.
 """
 
 from __future__ import annotations
@@ -40,12 +42,19 @@ class OutconnError(Exception):
 
 
 class ConfigError(OutconnError, ValueError):
-    """A setting is invalid; ``field`` names it and the message says which rule it breaks."""
+    """Settings are invalid: ``errors`` lists every ``(field, rule)``; ``field`` and ``rule`` are the first.
 
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.rule = message
-        super().__init__(f'{field}: {message}')
+    A rule never repeats the value of a secret setting.
+    """
+
+    def __init__(self, field: str, message: str, *, errors: list[tuple[str, str]] | None = None) -> None:
+        self.errors = errors if errors else [(field, message)]
+        self.field, self.rule = self.errors[0]
+        super().__init__('; '.join(f'{name}: {rule}' for name, rule in self.errors))
+
+    @classmethod
+    def of(cls, errors: list[tuple[str, str]]) -> ConfigError:
+        return cls(errors[0][0], errors[0][1], errors=errors)
 
 
 class NotFound(OutconnError, KeyError):
@@ -81,19 +90,6 @@ class SchemaError(OutconnError):
     """The database has no schema, or an older one, than this version needs."""
 
 
-class SecretsError(OutconnError):
-    """Secrets cannot be encrypted or decrypted with the keys configured."""
-
-
-class TokenError(OutconnError):
-    """An OAuth2 token endpoint did not give a token; names the definition, endpoint and status."""
-
-    def __init__(self, definition: str, token_url: str, status_code: int | None, problem: str) -> None:
-        self.definition = definition
-        self.token_url = token_url
-        self.status_code = status_code
-        status = f' with HTTP {status_code}' if status_code is not None else ''
-        super().__init__(f'Security definition {definition!r}: the token endpoint {token_url} {problem}{status}')
 
 
 class CallError(OutconnError):
@@ -103,14 +99,42 @@ class CallError(OutconnError):
     and the correlation ID, so a log line alone says what failed where.
     """
 
-    def __init__(self, message: str, *, name: str, method: str = '', url: str = '', cid: str = '') -> None:
+    def __init__(self, message: str, *, name: str = '', method: str = '', url: str = '', cid: str = '') -> None:
         self.name = name
         self.method = method
         self.url = url
         self.cid = cid
         self.message = message
+        if not name:
+            # Raised outside a call (a store that cannot decrypt, say): the message says it all.
+            super().__init__(message)
+            return
         where = f' {method} {url}' if method else ''
         super().__init__(f'{name!r}{where} (cid {cid}): {message}' if cid else f'{name!r}{where}: {message}')
+
+    def in_call(self, *, name: str, method: str, url: str, cid: str) -> None:
+        """Say which call this error, raised by a part that does not know the call, happened in.
+
+        The message stays as it was (it names the definition and says what to fix); the call
+        goes into the attributes and a note, which tracebacks show.
+        """
+        self.name, self.method, self.url, self.cid = name, method, url, cid
+        self.add_note(f'in a call of connection {name!r}: {method} {url} (cid {cid})')
+
+
+class SecretsError(CallError):
+    """Secrets cannot be encrypted or decrypted with the keys configured, or a definition has none."""
+
+
+class TokenError(CallError):
+    """An OAuth2 token endpoint did not give a token; names the definition, endpoint and status."""
+
+    def __init__(self, definition: str, token_url: str, status_code: int | None, problem: str) -> None:
+        self.definition = definition
+        self.token_url = token_url
+        self.status_code = status_code
+        status = f' with HTTP {status_code}' if status_code is not None else ''
+        super().__init__(f'Security definition {definition!r}: the token endpoint {token_url} {problem}{status}')
 
 
 class Inactive(CallError):

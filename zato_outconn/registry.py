@@ -13,11 +13,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from zato_outconn.config import TRANSPORTS, OutconnConfig
-from zato_outconn.connection import HTTPConnection
+from zato_outconn.conn.headers import Component
+from zato_outconn.conn.http import HTTPConnection
 from zato_outconn.exceptions import NotFound
-from zato_outconn.headers import Component
-from zato_outconn.soap import SOAPConnection
-from zato_outconn.store import Change, Store, Template
+from zato_outconn.store import Store, Template
+from zato_outconn.sync.changes import Change
 
 logger = logging.getLogger(__name__)
 
@@ -127,11 +127,20 @@ class Outgoing:
                 self._retire(self.registry(transport)._swap({}).values())
 
     def _build(self, template: Template) -> OutgoingItem:
-        kind = SOAPConnection if template.config.transport == 'soap' else HTTPConnection
-        conn = kind(template.config, template.security, self._component, problem=template.problem)
-        return OutgoingItem(template.config, conn)
+        return OutgoingItem(template.config, build_connection(template, self._component))
 
     @staticmethod
     def _retire(items: Iterable[OutgoingItem]) -> None:
         for item in items:
             item.conn.close()
+
+
+def build_connection(template: Template, component: Component) -> HTTPConnection:
+    """The ``.conn`` of a template: a SOAP connection for soap, else plain HTTP."""
+    kind: type[HTTPConnection] = HTTPConnection
+    if template.config.transport == 'soap':
+        # Imported here: lxml is loaded by processes that have SOAP connections only.
+        from zato_outconn.soap.connection import SOAPConnection
+
+        kind = SOAPConnection
+    return kind(template.config, template.security, component, problem=template.problem)

@@ -1,14 +1,17 @@
-"""The X-Zato headers every request carries: correlation ID, component and timestamp."""
+"""The values of the X-Zato headers every request carries: component and timestamp (and the cid's check)."""
 
 from __future__ import annotations
 
 import os
 import socket
+import re
 import threading
-import uuid
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+
+
+# What a header value cannot hold.
+UNSENDABLE = re.compile(r'[\r\n\x00]')
 
 
 def msg_timestamp() -> str:
@@ -34,12 +37,3 @@ class Component:
             self._prefix = f'{self.cluster}/{self.server}/{self.host}/{pid}/'
             self._pid = pid
         return self._prefix + threading.current_thread().name
-
-
-# The correlation ID of the service invocation in progress, for calls that take no cid argument
-# (those a zeep client makes). Context variables follow threads and greenlets alike.
-current_cid: ContextVar[str | None] = ContextVar('zato_outconn_cid', default=None)
-
-
-def new_cid() -> str:
-    return uuid.uuid4().hex

@@ -8,49 +8,58 @@ gets the same pool, timeouts, TLS settings, X-Zato headers, HTTP security and WS
 from __future__ import annotations
 
 import io
-import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
 import zeep
 import zeep.exceptions
 from lxml import etree
-from zeep.transports import Transport
 
-from zato_outconn.envelope import BODY_START_LENGTH
-from zato_outconn.exceptions import CallError, NotSOAPResponse, SOAPFault, WSDLError
-from zato_outconn.headers import current_cid, new_cid
-
-if TYPE_CHECKING:
-    from zato_outconn.soap import SOAPConnection
-
-
-def _cid() -> str:
-    # zeep calls take no cid: use the one of the service invocation in progress, if any.
-    return current_cid.get() or new_cid()
+from zato_outconn.config import OutconnConfig
+from zato_outconn.conn.request import OutgoingRequest
+from zato_outconn.exceptions import CallError, WSDLError
+from zato_outconn.runtime.context import cid_in_progress, current_cid
+from zato_outconn.wire.call import Call
+from zato_outconn.wire.errors import map_error, map_wsdl_error
 
 
-class ConnectionTransport(Transport):
-    """zeep's transport, sending through a SOAPConnection."""
+class SOAPCaller(Protocol):
+    """What the zeep side needs of a SOAP connection."""
 
-    def __init__(self, conn: SOAPConnection) -> None:
-        # zeep's own __init__ would rename the session's User-Agent and mount file:// on it;
-        # only the attributes zeep reads are set here.
-        self.conn = conn
-        self.cache = None
-        self.load_timeout = conn.config.read_timeout
-        self.operation_timeout = None
-        self.logger = logging.getLogger(__name__)
-        self._close_session = False
+    name: str
+    config: OutconnConfig
 
     @property
-    def session(self) -> requests.Session:  # type: ignore[override]
+    def session(self) -> requests.Session: ...
+
+    def request(self, method: str, cid: str, *, params: Any = None, data: Any = None, prefetch: bool = True,
+                headers: Any = None, **kwargs: Any) -> requests.Response: ...
+
+    def dispatch(self, request: OutgoingRequest) -> requests.Response: ...
+
+    def check_soap_answer(self, response: requests.Response, cid: str) -> Any: ...
+
+
+class ConnectionTransport:
+    """A zeep transport (the load/get/post/post_xml/close interface zeep calls) sending through a
+    connection.
+
+    It is not built on zeep's own Transport, whose constructor would mount file:// on the session
+    and rename its User-Agent: the connection's session and headers stay its own.
+    """
+
+    def __init__(self, conn: SOAPCaller) -> None:
+        self.conn = conn
+
+    @property
+    def session(self) -> requests.Session:
+        """The connection's own session, as zeep's transports expose theirs."""
         return self.conn.session
 
     def post_xml(self, address: str, envelope: etree._Element, headers: dict[str, str]) -> requests.Response:
         # zeep's headers carry the operation's own SOAPAction, so they win over the template's.
-        cid = _cid()
+        cid = cid_in_progress()
         response = self.conn.request('POST', cid, data=envelope, headers=headers)
         if response.status_code >= 400:
             # zeep would read an HTML error page as an 'Unknown fault'; say what it is instead.
@@ -58,10 +67,10 @@ class ConnectionTransport(Transport):
         return response
 
     def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
-        return self.conn.request('POST', _cid(), data=message, headers=headers)
+        return self.conn.request('POST', cid_in_progress(), data=message, headers=headers)
 
     def get(self, address: str, params: dict[str, Any], headers: dict[str, str]) -> requests.Response:
-        return self.conn.request('GET', _cid(), params=params, headers=headers)
+        return self.conn.request('GET', cid_in_progress(), params=params, headers=headers)
 
     def load(self, url: str) -> bytes:
         """Fetch a WSDL or schema document; only over http(s), never from local files."""
@@ -71,17 +80,23 @@ class ConnectionTransport(Transport):
         # The connection's credentials go only where the operator pointed it: its host and its WSDL's.
         # A document that the WSDL imports from anywhere else is fetched without them.
         trusted = _origin(url) in {_origin(self.conn.config.host), _origin(self.conn.config.wsdl or '')}
-        response = self.conn._send('GET', url, _cid(), None, None, False, {} if trusted else {'auth': None})
+        response = self.conn.dispatch(OutgoingRequest('GET', url, cid_in_progress(),
+                                                      extras={} if trusted else {'auth': None}))
         if response.status_code >= 400:
             raise WSDLError(f'fetching {url} gave HTTP {response.status_code}', name=self.conn.name,
                             method='GET', url=url)
         return response.content
 
+    def close(self) -> None:
+        """The session belongs to the connection, which closes it."""
+
 
 class MappedClient(zeep.Client):
     """zeep's client, whose ``service`` operations raise the library's exceptions, not zeep's."""
 
-    conn: SOAPConnection
+    def __init__(self, conn: SOAPCaller, wsdl: Any, **kwargs: Any) -> None:
+        self.conn = conn
+        super().__init__(wsdl, **kwargs)
 
     @property
     def service(self) -> _MappedService:  # type: ignore[override]
@@ -89,9 +104,9 @@ class MappedClient(zeep.Client):
 
 
 class _MappedService:
-    """Wraps a zeep ServiceProxy: each operation maps zeep's Fault and TransportError."""
+    """Wraps a zeep ServiceProxy: each operation's zeep errors become the library's."""
 
-    def __init__(self, proxy: Any, conn: SOAPConnection) -> None:
+    def __init__(self, proxy: Any, conn: SOAPCaller) -> None:
         self._proxy = proxy
         self._conn = conn
 
@@ -106,21 +121,13 @@ class _MappedService:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             # One cid for the whole operation, so that an error names the cid its requests carried.
-            cid = current_cid.get() or new_cid()
-            context = {'name': conn.name, 'method': 'POST', 'url': conn.config.address, 'cid': cid}
+            cid = cid_in_progress()
             token = current_cid.set(cid)
             try:
                 return operation(*args, **kwargs)
-            except zeep.exceptions.Fault as fault:
-                subcodes = fault.subcodes or []
-                raise SOAPFault(code=str(fault.code or ''), subcode=str(subcodes[0]) if subcodes else None,
-                                reason=str(fault.message or ''), actor=fault.actor, detail=fault.detail,
-                                status_code=None, version=conn.config.soap_version, **context) from fault
-            except zeep.exceptions.TransportError as error:
-                start = (error.content or b'')[:BODY_START_LENGTH]
-                text = start.decode('utf-8', 'replace') if isinstance(start, bytes) else str(start)
-                raise NotSOAPResponse('the answer is no SOAP envelope', status_code=error.status_code,
-                                      body_start=text, **context) from error
+            except zeep.exceptions.Error as error:
+                raise map_error(error, Call(conn.name, 'POST', conn.config.address, cid),
+                                soap_version=conn.config.soap_version) from error
             finally:
                 current_cid.reset(token)
 
@@ -136,7 +143,7 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return (parts.scheme, parts.hostname or '', port)
 
 
-def build_client(conn: SOAPConnection) -> zeep.Client:
+def build_client(conn: SOAPCaller) -> zeep.Client:
     """A zeep client for the connection's WSDL, checked to have the service and port it names."""
     config = conn.config
     if not config.wsdl:
@@ -147,20 +154,17 @@ def build_client(conn: SOAPConnection) -> zeep.Client:
     where = 'the WSDL stored with the connection' if is_text else f'the WSDL at {config.wsdl}'
     settings = zeep.Settings(strict=True, forbid_dtd=True, forbid_entities=True, xml_huge_tree=False)
     try:
-        client = MappedClient(source, transport=ConnectionTransport(conn), settings=settings,
+        client = MappedClient(conn, source, transport=ConnectionTransport(conn), settings=settings,
                               service_name=config.wsdl_service, port_name=config.wsdl_port)
-        client.conn = conn
         _check_names(client, conn)
     except WSDLError:
         raise
-    except CallError as error:
-        raise WSDLError(f'cannot fetch {where}: {error.message}', name=conn.name) from error
-    except (zeep.exceptions.Error, etree.LxmlError, ValueError, KeyError, IndexError) as error:
-        raise WSDLError(f'cannot use {where}: {type(error).__name__}: {error}', name=conn.name) from error
+    except (CallError, zeep.exceptions.Error, etree.LxmlError, ValueError, KeyError, IndexError) as error:
+        raise map_wsdl_error(error, name=conn.name, where=where) from error
     return client
 
 
-def _check_names(client: zeep.Client, conn: SOAPConnection) -> None:
+def _check_names(client: zeep.Client, conn: SOAPCaller) -> None:
     """Resolve the service and port now, so that a wrong name is reported here, with what there is."""
     config = conn.config
     services = client.wsdl.services

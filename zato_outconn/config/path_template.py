@@ -1,7 +1,7 @@
 """URL path templates: ``/customers/{cust_id}/orders?api-version=2``.
 
-A template is parsed once, when its connection is built, into literal text and placeholder
-names, so that filling it on each call is a short loop with no parsing.
+A template is parsed once per text (the config's check and the connection share the parse) into
+literal text and placeholder names, so that filling it on each call is a short loop with no parsing.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -40,6 +41,10 @@ class PathTemplate:
 
     @classmethod
     def parse(cls, text: str) -> PathTemplate:
+        return _parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> PathTemplate:
         if not text.startswith('/'):
             raise TemplateError('must start with /')
         if '#' in text:
@@ -116,3 +121,9 @@ class PathTemplate:
             # Cut back to the last whole segment before the placeholder.
             path = path[:path.rfind('/') + 1]
         return path + (f'?{self.static_query}' if self.static_query else '')
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str) -> PathTemplate:
+    # Templates are immutable, so one parse serves every config and connection with the same text.
+    return PathTemplate._parse(text)

@@ -12,11 +12,13 @@ import os
 from base64 import b64encode
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-
-from lxml import etree
+from typing import TYPE_CHECKING
 
 from zato_outconn.config import SecurityConfig
-from zato_outconn.envelope import header_of
+from zato_outconn.security.plan import SecurityPlan, plans, require_secret
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 WSSE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd'
 WSU = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd'
@@ -57,6 +59,11 @@ class UsernameToken:
         return f'<UsernameToken {self.definition!r} user={self.username!r} digest={self.digest}>'
 
     def apply(self, envelope: etree._Element, version: str) -> None:
+        # Imported here: lxml is loaded by processes that call SOAP connections only.
+        from lxml import etree
+
+        from zato_outconn.soap.envelope import header_of
+
         soap_namespace = etree.QName(envelope).namespace
         now = self._clock()
         created = wsu_time(now)
@@ -83,3 +90,9 @@ class UsernameToken:
         nonce_element.set('EncodingType', BASE64_BINARY)
         nonce_element.text = b64encode(nonce).decode()
         etree.SubElement(token, f'{{{WSU}}}Created').text = created
+
+
+@plans.register('wss')
+def username_token(config: SecurityConfig) -> SecurityPlan:
+    require_secret(config)
+    return SecurityPlan(envelope=UsernameToken(config))

@@ -14,10 +14,13 @@ from typing import Any
 import requests
 from lxml import etree
 
-from zato_outconn.body import BodyError
-from zato_outconn.connection import HTTPConnection
-from zato_outconn.envelope import (
-    BODY_START_LENGTH,
+from zato_outconn.config.checks import check_soap_action
+from zato_outconn.conn.body import BodyError
+from zato_outconn.conn.http import HTTPConnection
+from zato_outconn.conn.ping import PingResult
+from zato_outconn.conn.request import OutgoingRequest
+from zato_outconn.exceptions import ConfigError, NotSOAPResponse, SOAPFault, WSDLError
+from zato_outconn.soap.envelope import (
     SOAP11_CONTENT_TYPE,
     SOAP12_CONTENT_TYPE,
     VERSIONS,
@@ -28,8 +31,8 @@ from zato_outconn.envelope import (
     read_answer,
     serialise,
 )
-from zato_outconn.exceptions import NotSOAPResponse, SOAPFault, WSDLError
-from zato_outconn.ping import PingResult
+from zato_outconn.wire.call import Call
+from zato_outconn.wire.errors import BODY_START_LENGTH
 
 
 class SOAPConnection(HTTPConnection):
@@ -54,7 +57,7 @@ class SOAPConnection(HTTPConnection):
             return None
         answer = self.check_soap_answer(response, cid)
         if answer.fault is not None:
-            context = self._context('POST', response.url or self.config.address, cid)
+            context = Call(self.name, 'POST', response.url or self.config.address, cid).context()
             fault = answer.fault
             raise SOAPFault(code=fault.code, subcode=fault.subcode, reason=fault.reason, actor=fault.actor,
                             detail=fault.detail, status_code=response.status_code, version=fault.version,
@@ -67,8 +70,9 @@ class SOAPConnection(HTTPConnection):
             return read_answer(response.content, _charset(response))
         except NotSOAP as error:
             start = response.content[:BODY_START_LENGTH].decode(_charset(response) or 'utf-8', 'replace')
+            call = Call(self.name, 'POST', response.url or self.config.address, cid)
             raise NotSOAPResponse(str(error), status_code=response.status_code, body_start=start,
-                                  **self._context('POST', response.url or self.config.address, cid)) from None
+                                  **call.context()) from None
 
     def ping(self, cid: str) -> PingResult:
         """As for plain HTTP, and a connection with a WSDL is OK only if its WSDL loads too."""
@@ -86,23 +90,29 @@ class SOAPConnection(HTTPConnection):
         """A zeep client built from the template's WSDL, once, calling through this connection."""
         with self._client_lock:
             if self._client is None:
-                from zato_outconn.wsdl import build_client
+                # Imported here: zeep is loaded by processes whose connections have a WSDL only.
+                from zato_outconn.soap.wsdl import build_client
 
                 self._client = build_client(self)
             return self._client
 
-    def _encode(self, method: str, data: Any, extras: dict[str, Any]) -> tuple[bytes | None, dict[str, str]]:
-        if method in ('GET', 'HEAD') and data in (None, '', b''):
+    def _encode(self, request: OutgoingRequest) -> tuple[bytes | None, dict[str, str]]:
+        data = request.data
+        if request.method in ('GET', 'HEAD') and data in (None, '', b''):
             return None, {}
         config = self.config
+        action = request.extras.get('action', config.soap_action)
+        if action is not None:
+            # The template's soap_action passed this check already; one call's action= passes it here.
+            try:
+                check_soap_action('action', action)
+            except ConfigError as error:
+                raise BodyError(str(error)) from None
         envelope = build_envelope(parse_body(data if data is not None else ''), config.soap_version)
         # A whole envelope passed in keeps its own version, and the headers must match it.
         version = VERSIONS[etree.QName(envelope).namespace]
-        if self._envelope_security is not None:
-            self._envelope_security.apply(envelope, version)
-        action = extras.get('action', config.soap_action)
-        if action is not None and (not isinstance(action, str) or '"' in action):
-            raise BodyError(f'action must be text without quotes; got {action!r}')
+        if self._plan.envelope is not None:
+            self._plan.envelope.apply(envelope, version)
         if version == '1.1':
             headers = {'Content-Type': SOAP11_CONTENT_TYPE, 'SOAPAction': f'"{action or ""}"'}
         else:

@@ -19,15 +19,17 @@ import click
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from zato_outconn import __version__
 from zato_outconn.config import DATA_FORMATS, SEC_TYPES, TRANSPORTS, OutconnConfig, SecurityConfig
-from zato_outconn.db import DB_ENV, DEFAULT_DB_URL, create_db_engine
+from zato_outconn.conn.headers import Component
 from zato_outconn.exceptions import OutconnError
-from zato_outconn.headers import Component, new_cid
-from zato_outconn.schema import upgrade
-from zato_outconn.service import Runtime, load_service_class
-from zato_outconn.soap import SOAPConnection
+from zato_outconn.registry import build_connection
+from zato_outconn.runtime import Runtime
+from zato_outconn.runtime.context import new_cid
+from zato_outconn.runtime.service import load_service_class
 from zato_outconn.store import Store
+from zato_outconn.store.engine import DB_ENV, DEFAULT_DB_URL, create_db_engine
+from zato_outconn.store.schema import upgrade
+from zato_outconn.version import __version__
 
 FORMATS = ('table', 'json')
 LOG_LEVEL_ENV = 'ZATO_OUTCONN_LOG_LEVEL'
@@ -466,9 +468,9 @@ def _warn_about_wsdl(store: Store, config: OutconnConfig) -> None:
     if config.transport != 'soap' or not config.wsdl:
         return
     template = store.load_templates(transport='soap', name=config.name)[0]
-    conn = SOAPConnection(template.config, template.security, Component(), problem=template.problem)
+    conn = build_connection(template, Component())
     try:
-        _ = conn.client  # building it is the check
+        _ = conn.client  # type: ignore[attr-defined]  # building it is the check
     except OutconnError as error:
         click.echo(f'warning: saved, but the WSDL cannot be used yet: {error}', err=True)
     finally:

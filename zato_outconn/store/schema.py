@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from alembic import command
@@ -10,13 +11,24 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from zato_outconn import migrations
 from zato_outconn.exceptions import SchemaError
+
+
+def migrations_folder() -> Path:
+    """Where the Alembic revisions are: installed as zato_outconn.migrations, or in a source checkout.
+
+    Found without importing them, so that an uninstalled clone (tests run from the source tree)
+    works as well as an installed package.
+    """
+    spec = importlib.util.find_spec('zato_outconn.migrations')
+    if spec is not None and spec.origin is not None:
+        return Path(spec.origin).parent
+    return Path(__file__).resolve().parents[2] / 'migrations'
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
     config = Config()
-    config.set_main_option('script_location', str(Path(migrations.__file__).parent))
+    config.set_main_option('script_location', str(migrations_folder()))
     if engine is not None:
         config.attributes['engine'] = engine
     return config

@@ -21,7 +21,7 @@ from zato_outconn.exceptions import SecretsError
 KEYS_ENV = 'ZATO_OUTCONN_SECRET_KEYS'
 KEY_FILE_SUFFIX = '.key'
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger('zato_outconn.crypto')
 
 
 class SecretBox:

@@ -12,15 +12,12 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from zato_outconn.body import BodyError
+from zato_outconn.conn.body import BodyError
 
 SOAP11 = 'http://schemas.xmlsoap.org/soap/envelope/'
 SOAP12 = 'http://www.w3.org/2003/05/soap-envelope'
 NAMESPACES = {'1.1': SOAP11, '1.2': SOAP12}
 VERSIONS = {SOAP11: '1.1', SOAP12: '1.2'}
-
-# How much of a non-SOAP answer an error keeps, enough to recognise an HTML error page.
-BODY_START_LENGTH = 300
 
 SOAP11_CONTENT_TYPE = 'text/xml; charset=utf-8'
 SOAP12_CONTENT_TYPE = 'application/soap+xml; charset=utf-8'

@@ -1,0 +1,160 @@
+"""The checks settings share: names, choices, numbers, URLs, header names, PEM and WSDL text.
+
+Each check takes the field's name and its value, returns the value to keep (normalised where a
+setting has one canonical spelling) and raises ``ConfigError`` naming the field and the rule. No
+check repeats a value that could hold a password: URLs with an ``@`` and secrets are not shown.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from urllib.parse import SplitResult, urlsplit
+
+from zato_outconn.exceptions import ConfigError
+
+MAX_NAME_LENGTH = 200
+
+# RFC 9110 token characters: what a header name may be made of.
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_MEDIA_TYPE = re.compile(r'^[!#$%&\'*+\-.^_`|~0-9A-Za-z]+/[!#$%&\'*+\-.^_`|~0-9A-Za-z]+(\s*;.*)?$')
+CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+
+WSDL_NAMESPACE = 'http://schemas.xmlsoap.org/wsdl/'
+
+
+def check_name(field: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(field, 'is required')
+    if value != value.strip():
+        raise ConfigError(field, 'must not start or end with whitespace')
+    if len(value) > MAX_NAME_LENGTH:
+        raise ConfigError(field, f'must be at most {MAX_NAME_LENGTH} characters long')
+    if CONTROL.search(value):
+        raise ConfigError(field, 'must not contain control characters')
+    return value
+
+
+def check_choice(field: str, value: object, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(field, f'must be one of {", ".join(choices)}; got {value!r}')
+    assert isinstance(value, str)
+    return value
+
+
+def check_bool(field: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(field, f'must be true or false; got {value!r}')
+    return value
+
+
+def check_int(field: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(field, f'must be a whole number from {low} to {high}; got {value!r}')
+    return value
+
+
+def check_seconds(field: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise ConfigError(field, f'must be a positive number of seconds; got {value!r}')
+    return float(value)
+
+
+def check_header_name(field: str, value: object, *, optional: bool) -> str:
+    if optional and value == '':
+        return ''
+    # fullmatch: with match, '$' would also let a trailing line break through.
+    if not isinstance(value, str) or not _HEADER_NAME.fullmatch(value):
+        raise ConfigError(field, f'must be an HTTP header name (letters, digits and -); got {value!r}')
+    return value
+
+
+def check_media_type(field: str, value: object) -> str:
+    if not isinstance(value, str) or not _MEDIA_TYPE.match(value) or CONTROL.search(value):
+        raise ConfigError(field, f'must be a media type such as application/xml; got {value!r}')
+    return value
+
+
+def check_line(field: str, value: object, rule: str = 'must be one line of text') -> str:
+    if not isinstance(value, str) or CONTROL.search(value):
+        raise ConfigError(field, rule)
+    return value
+
+
+def check_soap_action(field: str, value: object) -> str:
+    """A SOAPAction goes into a quoted header value: no quotes, no control characters.
+
+    The same check serves the template's soap_action and the ``action=`` of one call.
+    """
+    if not isinstance(value, str) or '"' in value or CONTROL.search(value):
+        raise ConfigError(field, f'must be text without quotes or control characters; got {value!r}')
+    return value
+
+
+def check_url(field: str, value: object, *, allow_query: bool = False) -> SplitResult:
+    """An http(s) URL with a host and no credentials; the one check of every URL setting.
+
+    A URL is repeated in a message only if it cannot hold a password: any '@' in it (however the
+    rest is mangled) keeps it out of every message.
+    """
+    if not isinstance(value, str) or not value:
+        raise ConfigError(field, 'is required')
+    shown = repr(value) if '@' not in value else 'a URL with an @ in it (not shown)'
+    if CONTROL.search(value) or ' ' in value:
+        raise ConfigError(field, 'must not contain spaces or control characters')
+    parts = urlsplit(value)
+    if '@' in value.split('?', 1)[0].split('#', 1)[0]:
+        raise ConfigError(field, 'must not contain a username or password; use a security definition')
+    if parts.scheme not in ('http', 'https'):
+        raise ConfigError(field, f'must be a URL starting with http:// or https://; got {shown}')
+    if not parts.hostname:
+        raise ConfigError(field, f'must name a host, as in https://example.com:8080; got {shown}')
+    try:
+        _ = parts.port  # reading it validates it
+    except ValueError:
+        raise ConfigError(field, f'has an invalid port; got {shown}') from None
+    if parts.fragment or (parts.query and not allow_query):
+        raise ConfigError(field, 'must not contain a query string or fragment' if not allow_query
+                          else 'must not contain a fragment (#)')
+    return parts
+
+
+def check_url_text(field: str, value: object, *, allow_query: bool = False) -> str:
+    """check_url for a setting that keeps the URL as text."""
+    check_url(field, value, allow_query=allow_query)
+    assert isinstance(value, str)
+    return value
+
+
+def check_ca_bundle(field: str, value: object) -> str:
+    from cryptography import x509
+
+    if not isinstance(value, str) or '-----BEGIN CERTIFICATE-----' not in value:
+        raise ConfigError(field, 'must be PEM text with one or more certificates (-----BEGIN CERTIFICATE-----)')
+    try:
+        x509.load_pem_x509_certificates(value.encode('ascii'))
+    except (ValueError, UnicodeEncodeError) as error:
+        raise ConfigError(field, f'is not valid PEM certificate text ({error})') from None
+    return value
+
+
+def check_wsdl(field: str, value: object) -> str:
+    """A WSDL is either an http(s) URL, or a WSDL 1.1 document given as text."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(field, 'must be an http(s) URL or the WSDL document itself')
+    if not value.lstrip().startswith('<'):
+        # Not a document, so a URL; the connection's security definition applies to its download.
+        check_url(field, value, allow_query=True)
+        return value
+
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    try:
+        root = etree.fromstring(value.encode('utf-8'), parser)
+    except (etree.XMLSyntaxError, ValueError) as error:
+        raise ConfigError(field, f'is not well-formed XML ({error})') from None
+    if root.tag != f'{{{WSDL_NAMESPACE}}}definitions':
+        raise ConfigError(field, f'must be a WSDL 1.1 document (a {{{WSDL_NAMESPACE}}}definitions root); '
+                                 f'got {root.tag}')
+    return value

@@ -1,0 +1,157 @@
+"""The template of one outgoing connection, plain HTTP or SOAP."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlunsplit
+
+from pydantic import Field, model_validator
+
+from zato_outconn.config.base import ConfigModel, Problems, checked
+from zato_outconn.config.checks import (
+    MAX_NAME_LENGTH,
+    check_bool,
+    check_ca_bundle,
+    check_choice,
+    check_header_name,
+    check_int,
+    check_media_type,
+    check_name,
+    check_seconds,
+    check_soap_action,
+    check_url,
+    check_url_text,
+    check_wsdl,
+)
+from zato_outconn.config.path_template import PathTemplate, TemplateError
+from zato_outconn.exceptions import ConfigError
+
+TRANSPORTS = ('plain_http', 'soap')
+SOAP_VERSIONS = ('1.1', '1.2')
+HTTP_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS')
+DATA_FORMATS = ('json', 'form', 'none')
+
+DEFAULT_TIMEOUT = 10.0
+SOAP_ONLY = ('soap_action', 'wsdl', 'wsdl_service', 'wsdl_port')
+
+Transport = Literal['plain_http', 'soap']
+HTTPMethod = Literal['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+DataFormat = Literal['json', 'form', 'none']
+SOAPVersion = Literal['1.1', '1.2']
+
+
+def _check_host(field: str, value: object) -> str:
+    host = check_url(field, value)
+    if host.path not in ('', '/'):
+        raise ConfigError(field, f'must not contain a path; put {host.path!r} in url_path instead')
+    # Normalised, so that host + url_path never doubles or drops a slash.
+    return urlunsplit((host.scheme, host.netloc, '', '', ''))
+
+
+def _check_url_path(field: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(field, 'must be text')
+    try:
+        PathTemplate.parse(value)
+    except TemplateError as error:
+        raise ConfigError(field, str(error)) from None
+    return value
+
+
+def _check_method(field: str, value: object) -> str:
+    return check_choice(field, value.upper() if isinstance(value, str) else value, HTTP_METHODS)
+
+
+def _choice(choices: tuple[str, ...]) -> Any:
+    return checked(check_choice, choices)
+
+
+Name = Annotated[str, checked(check_name), Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+OptionalName = Annotated[Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)] | None,
+                         checked(check_name, nullable=True)]
+Seconds = Annotated[float, checked(check_seconds), Field(gt=0, allow_inf_nan=False)]
+Switch = Annotated[bool, checked(check_bool)]
+
+
+def _header(optional: bool) -> Any:
+    return checked(check_header_name, optional=optional)
+
+
+class OutconnConfig(ConfigModel):
+    """The template of one outgoing connection (plain HTTP or SOAP)."""
+
+    name: Name = Field(description='Name of the connection, unique per transport.')
+    host: Annotated[str, checked(_check_host)] = Field(
+        description='Base URL: scheme, host and port, no path (http://crm.example.com:8080).')
+    transport: Annotated[Transport, _choice(TRANSPORTS)] = Field(
+        'plain_http', description='plain_http or soap.')
+    url_path: Annotated[str, checked(_check_url_path)] = Field(
+        '/', description='Path with {placeholders} filled from params, e.g. /customers/{cust_id}.')
+    security: OptionalName = Field(None, description='Name of the security definition to use.')
+    is_active: Switch = Field(True, description='Whether the connection may be called.')
+    connect_timeout: Seconds = Field(DEFAULT_TIMEOUT, description='Seconds to wait for a connection.')
+    read_timeout: Seconds = Field(DEFAULT_TIMEOUT, description='Seconds to wait for an answer.')
+    pool_size: Annotated[int, checked(check_int, 1, 1000), Field(ge=1, le=1000)] = Field(
+        20, description='Most sockets open to the remote end at once, 1-1000; callers beyond that wait '
+                        'for one, for the connect timeout at most.')
+    ping_method: Annotated[HTTPMethod, checked(_check_method)] = Field(
+        'HEAD', description='HTTP method ping uses.')
+    data_format: Annotated[DataFormat, _choice(DATA_FORMATS)] = Field(
+        'json', description=f'How dict and list bodies are sent: {", ".join(DATA_FORMATS)}.')
+    content_type: Annotated[str | None, checked(check_media_type, nullable=True)] = Field(
+        None, description="Content-Type of request bodies, overriding the data format's.")
+    validate_tls: Switch = Field(True, description='Verify the server certificate.')
+    ca_bundle: Annotated[str | None, checked(check_ca_bundle, nullable=True)] = Field(
+        None, repr=False, description='PEM CA certificates to trust instead of the system ones.')
+    proxy: Annotated[str | None, checked(check_url_text, nullable=True)] = Field(
+        None, description='Proxy URL, http:// or https://, without credentials.')
+    follow_redirects: Switch = Field(False, description='Follow redirects.')
+    max_redirects: Annotated[int, checked(check_int, 1, 100), Field(ge=1, le=100)] = Field(
+        10, description='Most redirects followed when following them.')
+    # The X-Zato headers can be renamed per connection; an empty name switches that header off.
+    cid_header: Annotated[str, _header(True)] = Field(
+        'X-Zato-CID', description='Name of the correlation ID header; empty to leave it out.')
+    component_header: Annotated[str, _header(True)] = Field(
+        'X-Zato-Component', description='Name of the component header; empty to leave it out.')
+    msg_ts_header: Annotated[str, _header(True)] = Field(
+        'X-Zato-Msg-TS', description='Name of the timestamp header; empty to leave it out.')
+    # SOAP only. wsdl is a URL or the WSDL document itself, kept in the database.
+    soap_version: Annotated[SOAPVersion, _choice(SOAP_VERSIONS)] = Field(
+        '1.1', description='SOAP version, 1.1 or 1.2 (soap).')
+    soap_action: Annotated[str | None, checked(check_soap_action, nullable=True)] = Field(
+        None, description='SOAPAction (1.1) or action parameter (1.2) of posted bodies (soap).')
+    wsdl: Annotated[str | None, checked(check_wsdl, nullable=True)] = Field(
+        None, repr=False, description='URL of the WSDL for conn.client, or the WSDL document itself (soap).')
+    wsdl_service: OptionalName = Field(
+        None, description='Service of the WSDL to use, if it has several (soap).')
+    wsdl_port: OptionalName = Field(None, description='Port of the WSDL service to use, if it has several (soap).')
+
+    @model_validator(mode='after')
+    def _check_soap(self) -> OutconnConfig:
+        problems = Problems()
+        if self.transport != 'soap':
+            for name in SOAP_ONLY:
+                if getattr(self, name) is not None:
+                    problems.add(name, 'is used by soap connections only')
+            if self.soap_version != SOAP_VERSIONS[0]:
+                problems.add('soap_version', 'is used by soap connections only')
+        else:
+            for name in ('wsdl_service', 'wsdl_port'):
+                if getattr(self, name) is not None and self.wsdl is None:
+                    problems.add(name, 'needs a wsdl to pick from; set wsdl too')
+        problems.raise_any()
+        return self
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """``(connect, read)`` as requests takes it."""
+        return (self.connect_timeout, self.read_timeout)
+
+    @property
+    def address(self) -> str:
+        return self.host + self.url_path
+
+    @property
+    def path_template(self) -> PathTemplate:
+        """The parsed url_path (parsed once per text, when the config was checked)."""
+        return PathTemplate.parse(self.url_path)

@@ -1,0 +1,258 @@
+"""The ``.conn`` of an outgoing connection: one request pipeline behind get/post/.../ping.
+
+Every call, whatever its verb, goes through ``HTTPConnection.dispatch``: URL from the path
+template, default and X-Zato headers, body codec, caller's headers, security, then the one send.
+So headers, security, timeouts and TLS can never differ from one path to another.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from time import perf_counter
+from typing import Any
+
+import requests
+from requests.utils import default_headers
+
+from zato_outconn.config import OutconnConfig, SecurityConfig
+from zato_outconn.config.path_template import DotSegment
+from zato_outconn.conn.body import encode_body
+from zato_outconn.conn.headers import Component, msg_timestamp
+from zato_outconn.conn.ping import PingResult
+from zato_outconn.conn.prepare import prepare_request
+from zato_outconn.conn.request import OutgoingRequest
+from zato_outconn.exceptions import CallError, Inactive, MissingParameter, RequestError, SecretsError
+from zato_outconn.security import SecurityPlan, build_plan
+from zato_outconn.version import __version__
+from zato_outconn.wire.call import Call
+from zato_outconn.wire.send import send
+from zato_outconn.wire.session import OpenSession, open_session
+
+logger = logging.getLogger('zato_outconn.call')
+
+USER_AGENT = f'zato-outconn/{__version__} python-requests/{requests.__version__}'
+
+# Keyword arguments passed through to requests as they are, for what the template does not fix.
+_SEND_OVERRIDES = frozenset(('timeout', 'verify', 'cert', 'proxies', 'allow_redirects'))
+_PREPARE_EXTRAS = frozenset(('json', 'files', 'cookies', 'auth', 'hooks'))
+
+_NO_PLAN = SecurityPlan()
+
+
+class HTTPConnection:
+    """Calls one remote endpoint as its template says. Thread-safe; the session opens on first use."""
+
+    # The keyword arguments the verbs take besides their own.
+    _keywords: frozenset[str] = _SEND_OVERRIDES | _PREPARE_EXTRAS
+
+    def __init__(self, config: OutconnConfig, security: SecurityConfig | None, component: Component, *,
+                 problem: str | None = None) -> None:
+        self.config = config
+        self.name = config.name
+        self.security = security
+        # Why this connection cannot be called at all (its secret does not decrypt, say), or None.
+        self.problem = problem
+        self._component = component
+        self._template = config.path_template
+        self._lock = threading.Lock()
+        self._opened: OpenSession | None = None
+        self._plan = _NO_PLAN
+        self._inflight = 0
+        self._retired = False
+
+        # Fixed once per template: the headers every request starts from.
+        headers = default_headers()
+        headers['User-Agent'] = USER_AGENT
+        self._base_headers = headers
+
+    def __repr__(self) -> str:
+        return f'<{type(self).__name__} {self.config.transport} {self.name!r} {self.config.address}>'
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def session(self) -> requests.Session:
+        """The underlying requests session, for anything the verbs do not cover."""
+        with self._lock:
+            return self._open().session
+
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        """``(username, password)`` of a security definition that has both (basic_auth, digest, ntlm,
+        wss), else None."""
+        security = self.security
+        if security is None or not security.username or not security.secret:
+            return None
+        return (security.username, security.secret)
+
+    def get(self, cid: str, params: Mapping[str, Any] | None = None, prefetch: bool = True,
+            **kwargs: Any) -> requests.Response:
+        return self.request('GET', cid, params=params, prefetch=prefetch, **kwargs)
+
+    def head(self, cid: str, params: Mapping[str, Any] | None = None, prefetch: bool = True,
+             **kwargs: Any) -> requests.Response:
+        return self.request('HEAD', cid, params=params, prefetch=prefetch, **kwargs)
+
+    def post(self, cid: str, data: Any = '', prefetch: bool = True, **kwargs: Any) -> requests.Response:
+        return self.request('POST', cid, data=data, prefetch=prefetch, **kwargs)
+
+    send = post
+
+    def put(self, cid: str, data: Any = '', prefetch: bool = True, **kwargs: Any) -> requests.Response:
+        return self.request('PUT', cid, data=data, prefetch=prefetch, **kwargs)
+
+    def patch(self, cid: str, data: Any = '', prefetch: bool = True, **kwargs: Any) -> requests.Response:
+        return self.request('PATCH', cid, data=data, prefetch=prefetch, **kwargs)
+
+    def delete(self, cid: str, data: Any = '', prefetch: bool = True, **kwargs: Any) -> requests.Response:
+        return self.request('DELETE', cid, data=data, prefetch=prefetch, **kwargs)
+
+    def options(self, cid: str, data: Any = '', prefetch: bool = True, **kwargs: Any) -> requests.Response:
+        return self.request('OPTIONS', cid, data=data, prefetch=prefetch, **kwargs)
+
+    def request(self, method: str, cid: str, *, params: Mapping[str, Any] | None = None, data: Any = None,
+                prefetch: bool = True, headers: Mapping[str, str] | None = None,
+                **kwargs: Any) -> requests.Response:
+        """Send one request; ``prefetch=False`` streams the response (requests' ``stream=True``)."""
+        if 'stream' in kwargs:
+            prefetch = not kwargs.pop('stream')
+        if kwargs.get('timeout', ...) is None:
+            # None would mean waiting forever; a connection always has a timeout, the template's.
+            del kwargs['timeout']
+        unknown = kwargs.keys() - self._keywords if kwargs else None
+        if unknown:
+            raise TypeError(f'{method.lower()}() got unexpected keyword arguments: {", ".join(sorted(unknown))}')
+        path, query = self._fill(params, Call(self.name, method, self.config.address, cid))
+        url = self.config.host + path + (f'?{query}' if query else '')
+        return self.dispatch(OutgoingRequest(method, url, cid, data, headers, not prefetch, kwargs))
+
+    def ping(self, cid: str) -> PingResult:
+        """Call ping_method on host + url_path (up to its first placeholder), once, and report."""
+        method = self.config.ping_method
+        url = self.config.host + self._template.ping_path
+        timestamp = msg_timestamp()
+        start = perf_counter()
+        try:
+            # Streamed and closed unread: a ping measures the answer, not the download of a body.
+            response = self.dispatch(OutgoingRequest(method, url, cid, stream=True))
+        except Inactive:
+            raise
+        except Exception as error:  # noqa: BLE001 - every failure becomes part of the report
+            return PingResult(method=method, url=url, timestamp=timestamp, elapsed=perf_counter() - start,
+                              error=_reason(error))
+        elapsed = perf_counter() - start
+        response.close()
+        return PingResult(method=method, url=url, timestamp=timestamp, elapsed=elapsed,
+                          status_code=response.status_code, reason=response.reason or '')
+
+    def close(self) -> None:
+        """Retire the connection: its session closes once the calls in flight have finished."""
+        with self._lock:
+            self._retired = True
+            if not self._inflight:
+                self._release()
+
+    # ------------------------------------------------------------------ the pipeline
+
+    def dispatch(self, request: OutgoingRequest) -> requests.Response:
+        """The one pipeline: check, open, prepare, send through the one seam, log one line."""
+        call = Call(self.name, request.method, request.url, request.cid)
+        if not self.config.is_active:
+            raise Inactive('the connection is inactive; activate it to call it', **call.context())
+        start = perf_counter()
+        try:
+            with self._lock:
+                opened = self._open()
+                self._inflight += 1
+        except CallError as error:
+            self._failed(error, call, start)
+            raise
+        try:
+            settings = opened.settings
+            if request.extras.keys() & _SEND_OVERRIDES:
+                settings = {**settings, **{key: request.extras[key] for key in _SEND_OVERRIDES
+                                           if key in request.extras}}
+            try:
+                prepared = prepare_request(request, call, config=self.config, base_headers=self._base_headers,
+                                           component=self._component, encode=self._encode, auth=self._plan.auth)
+                response = send(opened.session, prepared, call, stream=request.stream, settings=settings)
+            except CallError as error:
+                self._failed(error, call, start)
+                raise
+            logger.info('%s %s %s -> %s in %.4f s cid=%s', self.name, request.method, request.url,
+                        response.status_code, perf_counter() - start, request.cid)
+            return response
+        finally:
+            with self._lock:
+                self._inflight -= 1
+                if self._retired and not self._inflight:
+                    self._release()
+
+    def _fill(self, params: Mapping[str, Any] | None, call: Call) -> tuple[str, str]:
+        if params is not None and not isinstance(params, Mapping):
+            raise RequestError(f'params must be a dict, not {type(params).__name__}', **call.context())
+        try:
+            return self._template.fill(params)
+        except KeyError as error:
+            raise MissingParameter(error.args[0], **call.context()) from None
+        except DotSegment as error:
+            raise RequestError(f'the value of {{{error.args[0]}}} is empty, . or .., which would change the '
+                               'path', **call.context()) from None
+
+    def _encode(self, request: OutgoingRequest) -> tuple[bytes | None, dict[str, str]]:
+        """The body's bytes and the headers that describe them; SOAP connections wrap it in an envelope."""
+        body, content_type = encode_body(request.data, self.config.data_format, self.config.content_type)
+        return body, ({'Content-Type': content_type} if content_type else {})
+
+    def _send_token_request(self, prepared: requests.PreparedRequest, call: Call) -> requests.Response:
+        """How the security's token flow sends: this connection's session, TLS settings and proxy,
+        never following redirects."""
+        opened = self._opened
+        if opened is None:
+            raise SecretsError(f'Connection {self.name!r} is closed; its token requests cannot be sent', **call.context())
+        for name, value in self._base_headers.items():
+            prepared.headers.setdefault(name, value)
+        return send(opened.session, prepared, call, stream=False, settings={**opened.settings, 'allow_redirects': False})
+
+    # ------------------------------------------------------------------ resources
+
+    def _open(self) -> OpenSession:
+        """The session and security plan, built on first use; the caller holds the lock.
+
+        Built in full before they are kept, so that a failure leaves no half-open connection.
+        """
+        if self._opened is not None:
+            return self._opened
+        if self.problem is not None:
+            raise SecretsError(f'Connection {self.name!r} cannot be called: {self.problem}')
+        try:
+            plan = build_plan(self.security) if self.security is not None else _NO_PLAN
+        except SecretsError as error:
+            raise SecretsError(f'Connection {self.name!r} cannot be called: {error}') from None
+        opened = open_session(self.config, name=self.name, client_cert=plan.client_cert,
+                              credential_headers=plan.credential_headers)
+        if plan.token_flow is not None:
+            plan.token_flow.bind(self._send_token_request)
+        self._opened, self._plan = opened, plan
+        return opened
+
+    def _release(self) -> None:
+        """Close the session and remove temporary files; the caller holds the lock."""
+        if self._opened is not None:
+            self._opened.close()
+            self._opened = None
+
+    def _failed(self, error: CallError, call: Call, start: float) -> None:
+        """The one log line of a failed call; errors raised by parts that do not know the call
+        (security's own) learn it here."""
+        logger.warning('%s %s %s failed in %.4f s cid=%s: %s', self.name, call.method, call.url,
+                       perf_counter() - start, call.cid, _reason(error))
+        if not error.name:
+            error.in_call(**call.context())
+
+
+def _reason(error: BaseException) -> str:
+    """What went wrong, without the connection, method, URL and cid a call error adds around it."""
+    return error.message if isinstance(error, CallError) else str(error)

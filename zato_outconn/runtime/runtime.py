@@ -1,0 +1,56 @@
+"""The runtime: loads the connections of one database and invokes services with them."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from zato_outconn.conn.headers import Component
+from zato_outconn.registry import Outgoing
+from zato_outconn.runtime.context import current_cid, new_cid
+from zato_outconn.runtime.service import Service, load_service_class
+from zato_outconn.store import Store
+
+CLUSTER_ENV = 'ZATO_OUTCONN_CLUSTER'
+SERVER_ENV = 'ZATO_OUTCONN_SERVER'
+
+
+class Runtime:
+    """Loads the connections of one database and invokes services with them.
+
+    The registry follows every change made through this runtime's store at once.
+    """
+
+    def __init__(self, db_url: str | None = None, *, cluster: str | None = None,
+                 server: str | None = None, store: Store | None = None) -> None:
+        # A store handed in belongs to the caller, who closes it.
+        self._owns_store = store is None
+        self.store = store if store is not None else Store(db_url)
+        self.component = Component(cluster=cluster or os.environ.get(CLUSTER_ENV) or 'default',
+                                   server=server or os.environ.get(SERVER_ENV) or 'server1')
+        self.outgoing = Outgoing(self.store, self.component)
+        self.store.subscribe(self.outgoing.apply)
+
+    def invoke(self, service_class: type[Service] | str, payload: Any = None, cid: str | None = None) -> Any:
+        """Run one service and return its response payload."""
+        if isinstance(service_class, str):
+            service_class = load_service_class(service_class)
+        service = service_class(cid=cid or new_cid(), outgoing=self.outgoing, payload=payload)
+        token = current_cid.set(service.cid)
+        try:
+            service.handle()
+        finally:
+            current_cid.reset(token)
+        return service.response.payload
+
+    def close(self) -> None:
+        self.store.unsubscribe(self.outgoing.apply)
+        self.outgoing.close()
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -1,0 +1,145 @@
+"""Outgoing connections in the store: create, edit, find, list, delete, and load for the registry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zato_outconn.config import SECURITY_TYPES, OutconnConfig, SecurityConfig
+from zato_outconn.exceptions import ConfigError, NotFound
+from zato_outconn.store.models import OutgoingConnection, SecurityDefinition, utc_now
+from zato_outconn.store.records import OutconnRecord, Template, utc
+from zato_outconn.store.security_defs import SecurityDefinitions
+from zato_outconn.sync.changes import Change
+
+# Settings stored in a column of the same name; 'security' is stored as a foreign key instead.
+OUTCONN_COLUMNS = tuple(name for name in OutconnConfig.model_fields if name != 'security')
+
+
+class Outconns(SecurityDefinitions):
+    """The outgoing connections of one database, each pointing at a security definition or none."""
+
+    def create_outconn(self, config: OutconnConfig) -> OutconnRecord:
+        now = utc_now()
+        duplicate = f'a {config.transport} connection named {config.name!r} already exists'
+        with self._transaction() as session:
+            if self._find_outconn_row(session, config.transport, config.name) is not None:
+                raise ConfigError('name', duplicate)
+            row = OutgoingConnection(**{name: getattr(config, name) for name in OUTCONN_COLUMNS},
+                                     security=self._security_for(session, config),
+                                     created_at=now, updated_at=now)
+            session.add(row)
+            self._flush_unique(session, 'name', duplicate)
+            record = self._outconn_record(row)
+        self._notify(Change('outconn', 'create', config.name, config.transport))
+        return record
+
+    def edit_outconn(self, transport: str, name: str, changes: Mapping[str, Any]) -> OutconnRecord:
+        with self._transaction() as session:
+            row = self._outconn_row(session, transport, name)
+            if 'transport' in changes and changes['transport'] != transport:
+                raise ConfigError('transport', 'cannot be changed; create a new connection of the other transport')
+            updated = self._outconn_config(row).with_changes(changes)
+            duplicate = f'a {transport} connection named {updated.name!r} already exists'
+            if updated.name != name and self._find_outconn_row(session, transport, updated.name) is not None:
+                raise ConfigError('name', duplicate)
+            # Looked up before any column changes: the query would flush them as an UPDATE of its own.
+            security = self._security_for(session, updated)
+            for column in OUTCONN_COLUMNS:
+                setattr(row, column, getattr(updated, column))
+            row.security = security
+            row.updated_at = utc_now()
+            self._flush_unique(session, 'name', duplicate)
+            record = self._outconn_record(row)
+        self._notify(Change('outconn', 'edit', updated.name, transport, old_name=name))
+        return record
+
+    def get_outconn(self, transport: str, name: str) -> OutconnRecord:
+        with self._sessions() as session:
+            return self._outconn_record(self._outconn_row(session, transport, name))
+
+    def find_outconn(self, name: str, transport: str | None = None) -> OutconnRecord:
+        """The connection of this name; the transport is needed only when both have one so named."""
+        if transport is not None:
+            return self.get_outconn(transport, name)
+        with self._sessions() as session:
+            rows = session.scalars(select(OutgoingConnection).where(OutgoingConnection.name == name)).all()
+            if not rows:
+                raise NotFound('outgoing connection', name)
+            if len(rows) > 1:
+                raise ConfigError('transport', f'both a plain_http and a soap connection are named {name!r}; '
+                                               'say which with --transport')
+            return self._outconn_record(rows[0])
+
+    def list_outconns(self, transport: str | None = None) -> list[OutconnRecord]:
+        with self._sessions() as session:
+            query = select(OutgoingConnection).order_by(OutgoingConnection.transport, OutgoingConnection.name)
+            if transport is not None:
+                query = query.where(OutgoingConnection.transport == transport)
+            return [self._outconn_record(row) for row in session.scalars(query).unique()]
+
+    def delete_outconn(self, transport: str, name: str) -> None:
+        with self._transaction() as session:
+            session.delete(self._outconn_row(session, transport, name))
+        self._notify(Change('outconn', 'delete', name, transport))
+
+    def load_templates(self, *, transport: str | None = None, name: str | None = None,
+                       security: str | None = None) -> list[Template]:
+        """Templates with decrypted security, optionally only those of one name or one definition."""
+        with self._sessions() as session:
+            query = select(OutgoingConnection)
+            if transport is not None:
+                query = query.where(OutgoingConnection.transport == transport)
+            if name is not None:
+                query = query.where(OutgoingConnection.name == name)
+            if security is not None:
+                query = query.join(OutgoingConnection.security).where(SecurityDefinition.name == security)
+            rows = session.scalars(query).unique().all()
+            securities: dict[int, tuple[SecurityConfig | None, str | None]] = {}
+            templates = []
+            for row in rows:
+                security_config, problem = None, None
+                if row.security is not None:
+                    if row.security.id not in securities:
+                        securities[row.security.id] = self._decrypted_security(row.security)
+                    security_config, problem = securities[row.security.id]
+                templates.append(Template(self._outconn_config(row), security_config, problem))
+            return templates
+
+    # ------------------------------------------------------------------ rows and records
+
+    @staticmethod
+    def _security_for(session: Session, config: OutconnConfig) -> SecurityDefinition | None:
+        name = config.security
+        if name is None:
+            return None
+        row = session.scalar(select(SecurityDefinition).where(SecurityDefinition.name == name))
+        if row is None:
+            raise ConfigError('security', f'there is no security definition named {name!r}; create it first '
+                                          'with: zato-outconn security create')
+        if SECURITY_TYPES[row.sec_type].in_envelope and config.transport != 'soap':
+            raise ConfigError('security', f'{name!r} is a {row.sec_type} definition, which goes into SOAP '
+                                          'envelopes; use it with soap connections only')
+        return row
+
+    @staticmethod
+    def _find_outconn_row(session: Session, transport: str, name: str) -> OutgoingConnection | None:
+        return session.scalar(select(OutgoingConnection).where(
+            OutgoingConnection.transport == transport, OutgoingConnection.name == name))
+
+    def _outconn_row(self, session: Session, transport: str, name: str) -> OutgoingConnection:
+        row = self._find_outconn_row(session, transport, name)
+        if row is None:
+            raise NotFound(f'{transport} connection', name)
+        return row
+
+    @staticmethod
+    def _outconn_config(row: OutgoingConnection) -> OutconnConfig:
+        values = {name: getattr(row, name) for name in OUTCONN_COLUMNS}
+        return OutconnConfig(**values, security=row.security.name if row.security is not None else None)
+
+    def _outconn_record(self, row: OutgoingConnection) -> OutconnRecord:
+        return OutconnRecord(row.id, row.version, utc(row.created_at), utc(row.updated_at), self._outconn_config(row))

@@ -1,0 +1,194 @@
+"""Security definitions in the store: create, edit, set a secret, rotate keys, read, delete."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from zato_outconn.config import ENCRYPTED_SETTINGS, MASK, SECRET_SETTINGS, SecurityConfig, SecurityView
+from zato_outconn.config.security import PUBLIC_SETTINGS, describe_certificate
+from zato_outconn.exceptions import ConfigError, InUse, NotFound, SecretsError
+from zato_outconn.store.base import StoreBase
+from zato_outconn.store.models import OutgoingConnection, SecurityDefinition, utc_now
+from zato_outconn.store.records import SecurityRecord, utc
+from zato_outconn.sync.changes import Change
+
+logger = logging.getLogger('zato_outconn.store')
+
+
+class SecurityDefinitions(StoreBase):
+    """The security definitions of one database; secrets are encrypted before they are written."""
+
+    def create_security(self, config: SecurityConfig) -> SecurityRecord:
+        now = utc_now()
+        duplicate = f'a security definition named {config.name!r} already exists'
+        with self._transaction() as session:
+            if session.scalar(select(SecurityDefinition.id).where(SecurityDefinition.name == config.name)):
+                raise ConfigError('name', duplicate)
+            row = SecurityDefinition(**{name: getattr(config, name) for name in PUBLIC_SETTINGS},
+                                     created_at=now, updated_at=now)
+            self._encrypt_into(row, config, ENCRYPTED_SETTINGS)
+            session.add(row)
+            self._flush_unique(session, 'name', duplicate)
+            record = self._security_record(session, row)
+        self._notify(Change('security', 'create', config.name))
+        return record
+
+    def edit_security(self, name: str, changes: Mapping[str, Any]) -> SecurityRecord:
+        """Apply changes; secrets left out of them, or left empty, are kept as they are.
+
+        The one exception: a new private key given without a key password drops the stored password,
+        which belonged to the old key.
+        """
+        with self._transaction() as session:
+            row = self._security_row(session, name)
+            if 'sec_type' in changes and changes['sec_type'] != row.sec_type:
+                raise ConfigError('sec_type', 'cannot be changed; create a new definition of the other type')
+            # Validated with the stored secrets in place, so that a new certificate is checked against
+            # the stored key; a secret that no longer decrypts can still be replaced.
+            # An empty secret in the changes, as a form left blank sends, keeps the stored one, and so
+            # does the mask a form or an export shows in its place.
+            replaced = [setting for setting in ENCRYPTED_SETTINGS if changes.get(setting) not in (None, '', MASK)]
+            changes = {key: value for key, value in changes.items()
+                       if key not in ENCRYPTED_SETTINGS or key in replaced}
+            stored = self._decrypted(row, tolerant=True)
+            if 'secret' in replaced and 'key_password' not in replaced and stored.get('key_password'):
+                # A key password belongs to the key it opens: a new key given without one has none.
+                # Kept, it would make an unencrypted new key fail validation, with no way to clear it.
+                changes = {**changes, 'key_password': None}
+                replaced.append('key_password')
+            # Validated once, as it will be stored: the old key without its password would not pass.
+            updated = self._security_config(row, {**stored, **changes})
+            duplicate = f'a security definition named {updated.name!r} already exists'
+            if updated.name != name and session.scalar(
+                    select(SecurityDefinition.id).where(SecurityDefinition.name == updated.name)):
+                raise ConfigError('name', duplicate)
+            for column in PUBLIC_SETTINGS:
+                setattr(row, column, getattr(updated, column))
+            self._encrypt_into(row, updated, replaced)
+            row.updated_at = utc_now()
+            self._flush_unique(session, 'name', duplicate)
+            record = self._security_record(session, row)
+        self._notify(Change('security', 'edit', updated.name, old_name=name))
+        return record
+
+    def set_secret(self, name: str, secret: str, *, setting: str = 'secret') -> SecurityRecord:
+        """Change only one secret of a definition: by default its password, key, token or private key."""
+        if setting not in SECRET_SETTINGS:
+            raise ConfigError('setting', f'must be one of {", ".join(SECRET_SETTINGS)}; got {setting!r}')
+        if not secret or secret == MASK:
+            raise ConfigError(setting, 'must not be empty or the mask that stands in for a stored secret')
+        with self._transaction() as session:
+            row = self._security_row(session, name)
+            config = self._security_config(row, {**self._decrypted(row, tolerant=True), setting: secret})
+            self._encrypt_into(row, config, [setting])
+            row.updated_at = utc_now()
+            session.flush()
+            record = self._security_record(session, row)
+        self._notify(Change('security', 'edit', name, old_name=name))
+        return record
+
+    def rotate_secrets(self) -> int:
+        """Re-encrypt every secret under the first key, in one transaction; how many were re-encrypted.
+
+        If any secret does not decrypt with the keys given, nothing is changed.
+        """
+        box = self.secret_box
+        count = 0
+        with self._transaction() as session:
+            for row in session.scalars(select(SecurityDefinition).order_by(SecurityDefinition.name)):
+                for setting in ENCRYPTED_SETTINGS:
+                    token = getattr(row, setting)
+                    if token is not None:
+                        setattr(row, setting, box.rotate(token, what=f'security definition {row.name!r}'))
+                        count += 1
+        logger.info('Re-encrypted %d secrets under the first key', count)
+        return count
+
+    def get_security(self, name: str) -> SecurityRecord:
+        with self._sessions() as session:
+            return self._security_record(session, self._security_row(session, name))
+
+    def list_security(self) -> list[SecurityRecord]:
+        with self._sessions() as session:
+            rows = session.scalars(select(SecurityDefinition).order_by(SecurityDefinition.name)).all()
+            return [self._security_record(session, row) for row in rows]
+
+    def delete_security(self, name: str) -> None:
+        with self._transaction() as session:
+            row = self._security_row(session, name)
+            users = self._users_of(session, row.id)
+            if users:
+                raise InUse(name, users)
+            session.delete(row)
+        self._notify(Change('security', 'delete', name))
+
+    # ------------------------------------------------------------------ secrets
+
+    def _decrypted(self, row: SecurityDefinition, *, tolerant: bool = False,
+                   settings: Iterable[str] = ENCRYPTED_SETTINGS) -> dict[str, str | None]:
+        """These encrypted settings of a row in plain text; with tolerant, None for what does not decrypt."""
+        values: dict[str, str | None] = {}
+        for setting in settings:
+            token = getattr(row, setting)
+            try:
+                values[setting] = self.secret_box.decrypt(token, what=f'security definition {row.name!r}') \
+                    if token is not None else None
+            except SecretsError:
+                if not tolerant:
+                    raise
+                values[setting] = None
+        return values
+
+    def _encrypt_into(self, row: SecurityDefinition, config: SecurityConfig, settings: Iterable[str]) -> None:
+        for setting in settings:
+            value = getattr(config, setting)
+            setattr(row, setting, self.secret_box.encrypt(value) if value else None)
+
+    def _decrypted_security(self, row: SecurityDefinition) -> tuple[SecurityConfig | None, str | None]:
+        """The definition with its secrets, or None and why not."""
+        try:
+            values = self._decrypted(row)
+        except SecretsError as error:
+            # One definition that cannot be decrypted must not stop every other connection loading.
+            logger.error('%s', error)
+            return None, str(error)
+        return self._security_config(row, values), None
+
+    # ------------------------------------------------------------------ rows and records
+
+    @staticmethod
+    def _security_row(session: Session, name: str) -> SecurityDefinition:
+        row = session.scalar(select(SecurityDefinition).where(SecurityDefinition.name == name))
+        if row is None:
+            raise NotFound('security definition', name)
+        return row
+
+    @staticmethod
+    def _users_of(session: Session, security_id: int) -> list[str]:
+        return list(session.scalars(select(OutgoingConnection.name).where(
+            OutgoingConnection.security_id == security_id).order_by(OutgoingConnection.name)))
+
+    @staticmethod
+    def _security_config(row: SecurityDefinition, secrets: Mapping[str, Any]) -> SecurityConfig:
+        """The definition's config from its row, with these settings over it (the encrypted ones in
+        plain text, say)."""
+        return SecurityConfig.from_input({**{column: getattr(row, column) for column in PUBLIC_SETTINGS}, **secrets})
+
+    def _security_view(self, row: SecurityDefinition) -> SecurityView:
+        # The certificate is no secret and is shown as its summary, but only if it decrypts.
+        summary = None
+        if row.client_cert is not None:
+            pem = self._decrypted(row, tolerant=True, settings=['client_cert'])['client_cert']
+            summary = describe_certificate(pem) if pem else 'set, but it cannot be decrypted'
+        return SecurityView.of({column: getattr(row, column) for column in PUBLIC_SETTINGS},
+                               set_secrets={name for name in SECRET_SETTINGS if getattr(row, name)},
+                               certificate_summary=summary)
+
+    def _security_record(self, session: Session, row: SecurityDefinition) -> SecurityRecord:
+        return SecurityRecord(row.id, row.version, utc(row.created_at), utc(row.updated_at),
+                              self._security_view(row), tuple(self._users_of(session, row.id)))

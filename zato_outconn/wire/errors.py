@@ -1,0 +1,236 @@
+"""The one place where requests, urllib3, ssl and zeep exceptions become the library's own.
+
+Every exception class those libraries define is listed in ``KINDS`` by itself, with the kind of
+failure it stands for; a test fails when one of them adds a class that is not listed. An error
+is mapped by the first of its classes (in method resolution order) that is listed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ssl
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import requests.exceptions as rex
+import urllib3.exceptions as uex
+
+from zato_outconn.exceptions import (
+    CallError,
+    ConnectError,
+    ConnectTimeout,
+    NotSOAPResponse,
+    PoolTimeout,
+    ReadTimeout,
+    RequestError,
+    SOAPError,
+    SOAPFault,
+    TLSError,
+    TransportError,
+    WSDLError,
+)
+from zato_outconn.wire.call import Call
+
+# How much of a non-SOAP answer an error keeps, enough to recognise an HTML error page.
+BODY_START_LENGTH = 300
+
+# The kinds of failure, each mapped to one of our exceptions by _BUILDERS below.
+CONNECT, CONNECT_TIMEOUT, READ_TIMEOUT, POOL_TIMEOUT, TLS, PROXY, REDIRECTS, INPUT, PROTOCOL = (
+    'connect', 'connect_timeout', 'read_timeout', 'pool_timeout', 'tls', 'proxy', 'redirects', 'input', 'protocol')
+FAULT, NOT_SOAP, SOAP_ANSWER, SOAP_INPUT, WSDL = 'fault', 'not_soap', 'soap_answer', 'soap_input', 'wsdl'
+
+KINDS: dict[type[BaseException], str] = {
+    # requests: what Session.send raises, most of it wrapping urllib3.
+    rex.RequestException: PROTOCOL,
+    rex.InvalidJSONError: INPUT,
+    rex.JSONDecodeError: PROTOCOL,
+    rex.HTTPError: PROTOCOL,
+    rex.ConnectionError: CONNECT,
+    rex.ProxyError: PROXY,
+    rex.SSLError: TLS,
+    rex.Timeout: READ_TIMEOUT,
+    rex.ConnectTimeout: CONNECT_TIMEOUT,
+    rex.ReadTimeout: READ_TIMEOUT,
+    rex.URLRequired: INPUT,
+    rex.TooManyRedirects: REDIRECTS,
+    rex.MissingSchema: INPUT,
+    rex.InvalidSchema: INPUT,
+    rex.InvalidURL: INPUT,
+    rex.InvalidHeader: INPUT,
+    rex.InvalidProxyURL: INPUT,
+    rex.ChunkedEncodingError: PROTOCOL,
+    rex.ContentDecodingError: PROTOCOL,
+    rex.StreamConsumedError: INPUT,
+    rex.RetryError: PROTOCOL,
+    rex.UnrewindableBodyError: INPUT,
+    # urllib3: what escapes requests' adapter unwrapped (EmptyPoolError), or is raised while a
+    # streamed body is read.
+    uex.HTTPError: PROTOCOL,
+    uex.PoolError: PROTOCOL,
+    uex.RequestError: PROTOCOL,
+    uex.SSLError: TLS,
+    uex.ProxyError: PROXY,
+    uex.DecodeError: PROTOCOL,
+    uex.ProtocolError: CONNECT,
+    uex.ConnectionError: CONNECT,
+    uex.MaxRetryError: CONNECT,
+    uex.HostChangedError: PROTOCOL,
+    uex.TimeoutStateError: INPUT,
+    uex.TimeoutError: READ_TIMEOUT,
+    uex.ReadTimeoutError: READ_TIMEOUT,
+    uex.ConnectTimeoutError: CONNECT_TIMEOUT,
+    uex.NewConnectionError: CONNECT,
+    uex.NameResolutionError: CONNECT,
+    uex.EmptyPoolError: POOL_TIMEOUT,
+    uex.FullPoolError: POOL_TIMEOUT,
+    uex.ClosedPoolError: CONNECT,
+    uex.LocationValueError: INPUT,
+    uex.LocationParseError: INPUT,
+    uex.URLSchemeUnknown: INPUT,
+    uex.ResponseError: PROTOCOL,
+    uex.ResponseNotChunked: PROTOCOL,
+    uex.BodyNotHttplibCompatible: INPUT,
+    uex.IncompleteRead: PROTOCOL,
+    uex.InvalidChunkLength: PROTOCOL,
+    uex.InvalidHeader: PROTOCOL,
+    uex.ProxySchemeUnknown: INPUT,
+    uex.ProxySchemeUnsupported: INPUT,
+    uex.HeaderParsingError: PROTOCOL,
+    uex.UnrewindableBodyError: INPUT,
+    # The standard library, below urllib3.
+    ssl.SSLError: TLS,
+    http.client.HTTPException: PROTOCOL,
+    ConnectionError: CONNECT,
+}
+
+# zeep's exceptions, by name: zeep is imported only by connections that have a WSDL, and this
+# module must not import it for everyone else. ``zeep_kinds`` turns these into classes.
+ZEEP_KINDS: dict[str, str] = {
+    'Error': SOAP_ANSWER,
+    'XMLSyntaxError': SOAP_ANSWER,
+    'XMLParseError': SOAP_ANSWER,
+    'UnexpectedElementError': SOAP_ANSWER,
+    'WsdlSyntaxError': WSDL,
+    'TransportError': NOT_SOAP,
+    'LookupError': WSDL,
+    'NamespaceError': WSDL,
+    'Fault': FAULT,
+    'ValidationError': SOAP_INPUT,
+    'SignatureVerificationFailed': SOAP_ANSWER,
+    'IncompleteMessage': SOAP_INPUT,
+    'IncompleteOperation': SOAP_INPUT,
+    'DTDForbidden': WSDL,
+    'EntitiesForbidden': WSDL,
+    'ExternalReferenceForbidden': WSDL,
+}
+
+# What every mappable error is an instance of: what send() catches.
+MAPPABLE: tuple[type[BaseException], ...] = (rex.RequestException, uex.HTTPError, ssl.SSLError,
+                                             http.client.HTTPException, ConnectionError)
+
+
+def zeep_kinds() -> dict[type[BaseException], str]:
+    """ZEEP_KINDS by class, once zeep has been imported (an empty table until then)."""
+    zeep_exceptions = sys.modules.get('zeep.exceptions')
+    if zeep_exceptions is None:
+        return {}
+    return {getattr(zeep_exceptions, name): kind for name, kind in ZEEP_KINDS.items()}
+
+
+def kind_of(error: BaseException) -> str | None:
+    """The kind of failure an error stands for, or None if it is none of those listed."""
+    zeep = zeep_kinds()
+    for cls in type(error).__mro__:
+        kind = KINDS.get(cls) or zeep.get(cls)
+        if kind is not None:
+            return kind
+    return None
+
+
+def map_error(error: BaseException, call: Call, *, timeout: Any = None, max_redirects: int | None = None,
+              soap_version: str = '1.1') -> CallError:
+    """The most specific library exception for what a third-party library raised during a call.
+
+    ``timeout`` is what the call used: the template's ``(connect, read)`` or the caller's own.
+    The caller chains it: ``raise map_error(error, call) from error``.
+    """
+    kind = kind_of(error) or PROTOCOL
+    return _BUILDERS[kind](error, call, _Limits(timeout, max_redirects, soap_version))
+
+
+def map_wsdl_error(error: BaseException, *, name: str, where: str) -> WSDLError:
+    """A WSDL that cannot be fetched or used: a call error (our own or mapped) or a parse failure."""
+    if isinstance(error, CallError):
+        return WSDLError(f'cannot fetch {where}: {error.message}', name=name)
+    return WSDLError(f'cannot use {where}: {type(error).__name__}: {error}', name=name)
+
+
+class _Limits:
+    """The limits a message names: the timeouts, the redirects allowed, the SOAP version."""
+
+    def __init__(self, timeout: Any, max_redirects: int | None, soap_version: str) -> None:
+        self.connect, self.read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+        self.max_redirects = max_redirects
+        self.soap_version = soap_version
+
+
+def root_cause(error: BaseException) -> str:
+    """The innermost reason urllib3 gives (Connection refused, certificate verify failed...)."""
+    seen: set[int] = set()
+    current: BaseException = error
+    while id(current) not in seen:
+        seen.add(id(current))
+        inner = getattr(current, 'reason', None)
+        if not isinstance(inner, BaseException) and current.args and isinstance(current.args[0], BaseException):
+            inner = current.args[0]
+        if not isinstance(inner, BaseException):
+            break
+        current = inner
+    text = str(current)
+    # urllib3 prefixes its messages with the connection's repr; the URL is in the error already.
+    _, separator, rest = text.partition('): ')
+    return rest if separator and text.startswith(('HTTPConnection', 'HTTPSConnection', '<')) else text
+
+
+def _fault(error: Any, call: Call, limits: _Limits) -> CallError:
+    subcodes = error.subcodes or []
+    return SOAPFault(code=str(error.code or ''), subcode=str(subcodes[0]) if subcodes else None,
+                     reason=str(error.message or ''), actor=error.actor, detail=error.detail,
+                     status_code=None, version=limits.soap_version, **call.context())
+
+
+def _not_soap(error: Any, call: Call, limits: _Limits) -> CallError:
+    start = (error.content or b'')[:BODY_START_LENGTH]
+    text = start.decode('utf-8', 'replace') if isinstance(start, bytes) else str(start)
+    return NotSOAPResponse('the answer is no SOAP envelope', status_code=error.status_code, body_start=text,
+                           **call.context())
+
+
+_Builder = Callable[[Any, Call, _Limits], CallError]
+_BUILDERS: dict[str, _Builder] = {
+    POOL_TIMEOUT: lambda error, call, limits: PoolTimeout(
+        'every socket of the pool (pool_size) stayed busy for the connect timeout; '
+        'raise pool_size, or close streamed responses sooner', **call.context()),
+    CONNECT_TIMEOUT: lambda error, call, limits: ConnectTimeout(
+        f'no connection within the connect timeout of {limits.connect} s', **call.context()),
+    READ_TIMEOUT: lambda error, call, limits: ReadTimeout(
+        f'no answer within the read timeout of {limits.read} s', **call.context()),
+    TLS: lambda error, call, limits: TLSError(f'TLS failed: {root_cause(error)}', **call.context()),
+    PROXY: lambda error, call, limits: ConnectError(f'the proxy failed: {root_cause(error)}', **call.context()),
+    CONNECT: lambda error, call, limits: ConnectError(f'cannot connect: {root_cause(error)}', **call.context()),
+    REDIRECTS: lambda error, call, limits: TransportError(
+        f'more than max_redirects ({limits.max_redirects}) redirects', **call.context()),
+    INPUT: lambda error, call, limits: RequestError(
+        f'the request cannot be sent: {type(error).__name__}: {root_cause(error)}', **call.context()),
+    PROTOCOL: lambda error, call, limits: TransportError(
+        f'{type(error).__name__}: {root_cause(error)}', **call.context()),
+    FAULT: _fault,
+    NOT_SOAP: _not_soap,
+    SOAP_ANSWER: lambda error, call, limits: SOAPError(
+        f'the answer does not fit the WSDL: {type(error).__name__}: {error}', **call.context()),
+    SOAP_INPUT: lambda error, call, limits: RequestError(
+        f'the operation cannot be called with these arguments: {error}', **call.context()),
+    WSDL: lambda error, call, limits: WSDLError(
+        f'the WSDL cannot be used: {type(error).__name__}: {error}', **call.context()),
+}
