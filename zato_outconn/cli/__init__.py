@@ -1,5 +1,5 @@
-"""The ``zato-outconn`` command line, one module per noun."""
+'''The ``zato-outconn`` command line, one module per noun.'''
 
-from zato_outconn.cli.commands import main
+from zato_outconn.cli.app import cli, main
 
-__all__ = ['main']
+__all__ = ['cli', 'main']

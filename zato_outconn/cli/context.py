@@ -1,0 +1,45 @@
+"""What every command shares: the database it works on, and the one way a command fails."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import NoReturn
+
+import click
+
+from zato_outconn.store import Store
+
+
+@dataclass
+class Context:
+    db_url: str
+    _store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.db_url)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr beginning ``error:``, and exit status 1."""
+    click.echo(f'error: {message}', err=True)
+    sys.exit(1)
+
+
+def read_file(setting: str, path: str) -> str:
+    """A document given as a file (PEM, WSDL), so that it never goes on a command line."""
+    try:
+        with open(path, encoding='utf-8') as source:
+            return source.read()
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f'{setting}: cannot read {path}: {error}')

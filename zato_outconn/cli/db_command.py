@@ -1,0 +1,28 @@
+"""``zato-outconn db upgrade``: the database schema."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy.engine import make_url
+
+from zato_outconn.cli.context import Context, pass_context
+from zato_outconn.store.engine import create_db_engine
+from zato_outconn.store.schema import upgrade
+
+
+@click.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command('upgrade')
+@pass_context
+def db_upgrade(state: Context) -> None:
+    """Create the schema, or bring it up to this version."""
+    engine = create_db_engine(state.db_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    # The URL as given (postgresql://, not the driver it maps to), without its password.
+    click.echo(f'Database {make_url(state.db_url).render_as_string(hide_password=True)} is up to date')

@@ -1,0 +1,184 @@
+"""``zato-outconn outconn ...``: plain_http and soap connection templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from zato_outconn.cli.context import Context, fail, pass_context, read_file
+from zato_outconn.cli.options import model_options
+from zato_outconn.cli.output import emit, format_option, render_fields, render_table
+from zato_outconn.config import TRANSPORTS, OutconnConfig
+from zato_outconn.conn.headers import Component
+from zato_outconn.exceptions import OutconnError
+from zato_outconn.registry import build_connection
+from zato_outconn.runtime import Runtime
+from zato_outconn.runtime.context import new_cid
+from zato_outconn.store import OutconnRecord, Store
+
+# Settings given as values, shared by create and edit.
+_SETTINGS = ('host', 'url_path', 'security', 'connect_timeout', 'read_timeout', 'pool_size', 'ping_method',
+             'data_format', 'content_type', 'proxy', 'max_redirects', 'cid_header', 'component_header',
+             'msg_ts_header', 'soap_version', 'soap_action', 'wsdl', 'wsdl_service', 'wsdl_port')
+_SWITCHES = (('is_active', '--active/--inactive'), ('validate_tls', '--validate-tls/--no-validate-tls'),
+             ('follow_redirects', '--follow-redirects/--no-follow-redirects'))
+# Settings whose value is a document read from a file: (option's parameter, setting).
+_FILE_SETTINGS = (('ca_bundle_file', 'ca_bundle'), ('wsdl_file', 'wsdl'))
+
+
+@click.group()
+def outconn() -> None:
+    """Outgoing connections: plain_http and soap templates."""
+
+
+def transport_option(function: Any) -> Any:
+    return click.option('--transport', type=click.Choice(TRANSPORTS), default=None,
+                        help='Needed only when a plain_http and a soap connection share the name.')(function)
+
+
+def outconn_options(function: Any) -> Any:
+    function = model_options(OutconnConfig, _SETTINGS, flags=_SWITCHES)(function)
+    function = click.option('--timeout', 'timeout', default=None,
+                            help='Sets both the connect and the read timeout.')(function)
+    function = click.option('--wsdl-file', 'wsdl_file', type=click.Path(dir_okay=False), default=None,
+                            help='File with the WSDL document, stored in the database (soap).')(function)
+    return click.option('--ca-bundle', 'ca_bundle_file', type=click.Path(dir_okay=False), default=None,
+                        help='File of PEM CA certificates to trust instead of the system ones; '
+                             'stored in the database. An empty value removes it.')(function)
+
+
+def _settings(options: dict[str, Any]) -> dict[str, Any]:
+    """The settings given on the command line, ready for OutconnConfig.from_input."""
+    timeout = options.pop('timeout')
+    files = {setting: options.pop(parameter) for parameter, setting in _FILE_SETTINGS}
+    settings = {key: value for key, value in options.items() if value is not None}
+    if timeout is not None:
+        settings.setdefault('connect_timeout', timeout)
+        settings.setdefault('read_timeout', timeout)
+    for setting, path in files.items():
+        if path is not None:
+            if setting in settings:
+                fail(f'{setting}: give it either as a value or as a file, not both')
+            # An empty path removes the document.
+            settings[setting] = read_file(setting, path) if path else None
+    return settings
+
+
+def _table(records: list[OutconnRecord]) -> str:
+    return render_table(['NAME', 'TRANSPORT', 'ADDRESS', 'SECURITY', 'ACTIVE', 'VERSION'], [
+        [r.config.name, r.config.transport, r.config.address, r.config.security, r.config.is_active, r.version]
+        for r in records])
+
+
+def _fields(record: OutconnRecord) -> dict[str, Any]:
+    values = record.as_dict()
+    if values.get('ca_bundle'):
+        values['ca_bundle'] = f'{values["ca_bundle"].count("BEGIN CERTIFICATE")} certificate(s)'
+    return values
+
+
+def _warn_about_wsdl(store: Store, config: OutconnConfig) -> None:
+    """Load a SOAP connection's WSDL once, so that a problem shows now rather than at the first call.
+
+    The template is saved either way: the remote end may simply be down for now.
+    """
+    if config.transport != 'soap' or not config.wsdl:
+        return
+    conn = build_connection(store.load_templates(transport='soap', name=config.name)[0], Component())
+    try:
+        _ = conn.client  # type: ignore[attr-defined]  # building it is the check
+    except OutconnError as error:
+        click.echo(f'warning: saved, but the WSDL cannot be used yet: {error}', err=True)
+    finally:
+        conn.close()
+
+
+@outconn.command('create')
+@click.argument('transport', type=click.Choice(TRANSPORTS))
+@click.argument('name')
+@outconn_options
+@pass_context
+def outconn_create(state: Context, transport: str, name: str, **options: Any) -> None:
+    """Create a TRANSPORT (plain_http or soap) connection called NAME; --host is required."""
+    settings = _settings(options)
+    if 'host' not in settings:
+        fail('host: is required; give --host, e.g. --host https://crm.example.com')
+    record = state.store.create_outconn(OutconnConfig.from_input({'name': name, 'transport': transport,
+                                                                   **settings}))
+    click.echo(f'Created {transport} connection {record.config.name!r} -> {record.config.address}')
+    _warn_about_wsdl(state.store, record.config)
+
+
+@outconn.command('edit')
+@click.argument('name')
+@transport_option
+@click.option('--name', 'new_name', default=None, help='Rename the connection.')
+@click.option('--no-security', is_flag=True, help='Stop using any security definition.')
+@outconn_options
+@pass_context
+def outconn_edit(state: Context, name: str, transport: str | None, new_name: str | None, no_security: bool,
+                 **options: Any) -> None:
+    """Change the settings given; the others stay as they are."""
+    settings = _settings(options)
+    if new_name is not None:
+        settings['name'] = new_name
+    if no_security:
+        if 'security' in settings:
+            fail('give either --security or --no-security, not both')
+        settings['security'] = None
+    if not settings:
+        fail('nothing to change; give at least one option (see --help)')
+    found = state.store.find_outconn(name, transport)
+    record = state.store.edit_outconn(found.config.transport, name, settings)
+    _warn_about_wsdl(state.store, record.config)
+    click.echo(f'Updated {record.config.transport} connection {record.config.name!r} (version {record.version})')
+
+
+@outconn.command('list')
+@transport_option
+@format_option
+@pass_context
+def outconn_list(state: Context, transport: str | None, output_format: str) -> None:
+    """List outgoing connections."""
+    records = state.store.list_outconns(transport)
+    emit(output_format, [record.as_dict() for record in records], lambda: _table(records))
+
+
+@outconn.command('show')
+@click.argument('name')
+@transport_option
+@format_option
+@pass_context
+def outconn_show(state: Context, name: str, transport: str | None, output_format: str) -> None:
+    """Show every setting of one connection."""
+    record = state.store.find_outconn(name, transport)
+    emit(output_format, record.as_dict(), lambda: render_fields(_fields(record)))
+
+
+@outconn.command('delete')
+@click.argument('name')
+@transport_option
+@pass_context
+def outconn_delete(state: Context, name: str, transport: str | None) -> None:
+    """Delete a connection."""
+    record = state.store.find_outconn(name, transport)
+    state.store.delete_outconn(record.config.transport, name)
+    click.echo(f'Deleted {record.config.transport} connection {name!r}')
+
+
+@outconn.command('ping')
+@click.argument('name')
+@transport_option
+@click.option('--cid', default=None, help='Correlation ID to send (default: a new one).')
+@format_option
+@pass_context
+def outconn_ping(state: Context, name: str, transport: str | None, cid: str | None, output_format: str) -> None:
+    """Call the remote end once with the ping method and report; exits 1 when it is not OK."""
+    record = state.store.find_outconn(name, transport)
+    with Runtime(store=state.store) as runtime:
+        result = runtime.outgoing.registry(record.config.transport)[name].conn.ping(cid or new_cid())
+    emit(output_format, result.as_dict(), lambda: str(result))
+    if not result.ok:
+        # The report above says it all for people; stderr carries the one line every failure has.
+        fail(f'ping of {name!r} failed: {result.error or f"the server answered {result.status_code}"}')
