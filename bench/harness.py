@@ -33,9 +33,9 @@ from types import TracebackType
 from cryptography.fernet import Fernet
 
 from zato_outconn import Runtime
-from zato_outconn.store.secret_box import KEYS_ENV
 from zato_outconn.store.engine import create_db_engine
 from zato_outconn.store.schema import upgrade
+from zato_outconn.store.secret_box import KEYS_ENV
 
 SERVER_START_TIMEOUT = 30.0
 SERVER_STOP_TIMEOUT = 5.0

@@ -77,7 +77,7 @@ def main() -> None:
         fail(f'database error: {_first_line(error)}')
     except OSError as error:
         fail(str(error))
-    except Exception as error:  # noqa: BLE001 - a bug, still reported in one line
+    except Exception as error:
         logging.getLogger(__name__).debug('Unexpected failure', exc_info=True)
         fail(f'unexpected {type(error).__name__}: {_first_line(error)} '
              f'(run with {LOG_LEVEL_ENV}=DEBUG for the traceback)')

@@ -100,7 +100,8 @@ class PathTemplate:
                 parts.append(quote(value, safe=''))
                 parts.append(literals[index])
             path = ''.join(parts)
-            rest = {key: value for key, value in params.items() if key not in self.placeholders}
+            rest: Mapping[str, Any] | None = {key: value for key, value in params.items()
+                                              if key not in self.placeholders}
         else:
             path = literals[0]
             rest = params

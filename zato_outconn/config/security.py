@@ -97,14 +97,15 @@ def _check_scopes(field_name: str, value: object) -> str | None:
 
 
 def _check_token_extra(field_name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(field_name, 'must be form fields such as resource=api&tenant=acme')
     try:
-        pairs = parse_qsl(value, keep_blank_values=True, strict_parsing=True)  # type: ignore[arg-type]
-    except (ValueError, TypeError, AttributeError):
+        pairs = parse_qsl(value, keep_blank_values=True, strict_parsing=True)
+    except ValueError:
         raise ConfigError(field_name, 'must be form fields such as resource=api&tenant=acme') from None
     reserved = _RESERVED_TOKEN_FIELDS & {key for key, _ in pairs}
     if reserved:
         raise ConfigError(field_name, f'must not set {", ".join(sorted(reserved))}; those come from their own settings')
-    assert isinstance(value, str)
     return value
 
 
@@ -187,7 +188,7 @@ class SecurityConfig(ConfigModel):
     @model_validator(mode='before')
     @classmethod
     def _type_defaults(cls, values: Any) -> Any:
-        kind = SECURITY_TYPES.get(values.get('sec_type')) if isinstance(values, dict) else None
+        kind = SECURITY_TYPES.get(str(values.get('sec_type'))) if isinstance(values, dict) else None
         if kind is None or not kind.defaults:
             return values
         return {**values, **{key: default for key, default in kind.defaults.items() if values.get(key) is None}}
@@ -272,8 +273,9 @@ class SecurityView:
         summary = certificate_summary
         if summary is None and settings.get('client_cert'):
             summary = describe_certificate(settings['client_cert'])
-        return cls(**{name: settings.get(name) for name in PUBLIC_SETTINGS}, client_cert=summary,
-                   secret_set='secret' in set_secrets, key_password_set='key_password' in set_secrets)
+        public: dict[str, Any] = {name: settings.get(name) for name in PUBLIC_SETTINGS}
+        return cls(**public, client_cert=summary, secret_set='secret' in set_secrets,
+                   key_password_set='key_password' in set_secrets)
 
     @property
     def kind(self) -> SecurityType:

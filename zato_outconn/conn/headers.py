@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
 import re
+import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-
 
 # What a header value cannot hold.
 UNSENDABLE = re.compile(r'[\r\n\x00]')

@@ -23,7 +23,7 @@ from zato_outconn.conn.headers import Component, msg_timestamp
 from zato_outconn.conn.ping import PingResult
 from zato_outconn.conn.prepare import prepare_request
 from zato_outconn.conn.request import OutgoingRequest
-from zato_outconn.exceptions import CallError, Inactive, MissingParameter, RequestError, SecretsError
+from zato_outconn.exceptions import CallError, ConnectError, Inactive, MissingParameter, RequestError, SecretsError
 from zato_outconn.security import SecurityPlan, build_plan
 from zato_outconn.version import __version__
 from zato_outconn.wire.call import Call
@@ -211,10 +211,11 @@ class HTTPConnection:
         never following redirects."""
         opened = self._opened
         if opened is None:
-            raise SecretsError(f'Connection {self.name!r} is closed; its token requests cannot be sent', **call.context())
+            raise ConnectError('the connection was closed before its token request went out', **call.context())
         for name, value in self._base_headers.items():
             prepared.headers.setdefault(name, value)
-        return send(opened.session, prepared, call, stream=False, settings={**opened.settings, 'allow_redirects': False})
+        settings = {**opened.settings, 'allow_redirects': False}
+        return send(opened.session, prepared, call, stream=False, settings=settings)
 
     # ------------------------------------------------------------------ resources
 

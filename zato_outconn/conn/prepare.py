@@ -50,7 +50,7 @@ def prepare_request(request: OutgoingRequest, call: Call, *, config: OutconnConf
 
     # A jar on every request, as requests' redirect handling reads it even when not following.
     prepared.prepare_cookies(extras.get('cookies') or RequestsCookieJar())
-    auth = extras['auth'] if 'auth' in extras else auth
+    auth = extras.get('auth', auth)
     if auth is not None:
         prepared.prepare_auth(auth)
     if 'hooks' in extras:

@@ -99,7 +99,7 @@ class MappedClient(zeep.Client):
         super().__init__(wsdl, **kwargs)
 
     @property
-    def service(self) -> _MappedService:  # type: ignore[override]
+    def service(self) -> _MappedService:
         return _MappedService(super().service, self.conn)
 
 

@@ -38,7 +38,7 @@ class _Versioned:
     def __mapper_args__(cls) -> dict[str, object]:
         # SQLAlchemy bumps the version on every UPDATE and refuses one made from a stale read,
         # so two operators editing the same row cannot silently overwrite each other.
-        return {'version_id_col': cls.__table__.c.version}
+        return {'version_id_col': cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
 class SecurityDefinition(_Versioned, Base):
