@@ -1,10 +1,8 @@
 """zato-outconn: named outgoing HTTP connections, kept in a database, called by name.
-
 Importing the package loads the core only: SOAP (lxml, zeep), NTLM (requests-ntlm) and the
 admin are imported when a connection or command first needs them.
 """
 
-from __future__ import annotations
 
 from zato_outconn.config import OutconnConfig, SecurityConfig, SecurityView
 from zato_outconn.conn.ping import PingResult

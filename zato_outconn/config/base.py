@@ -85,6 +85,20 @@ class ConfigModel(BaseModel):
         except ValidationError as error:
             raise _config_error(error, type(self)) from None
 
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as error:
+            raise _config_error(error, cls) from None
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate_json(json_data, **kwargs)
+        except ValidationError as error:
+            raise _config_error(error, cls) from None
+
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self.__private_attributes__:
             super().__setattr__(name, value)

@@ -66,10 +66,10 @@ def _choice(choices: tuple[str, ...]) -> Any:
     return checked(check_choice, choices)
 
 
-Name = Annotated[str, checked(check_name), Field(min_length=1, max_length=MAX_NAME_LENGTH)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH), checked(check_name)]
 OptionalName = Annotated[Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)] | None,
                          checked(check_name, nullable=True)]
-Seconds = Annotated[float, checked(check_seconds), Field(gt=0, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False), checked(check_seconds)]
 Switch = Annotated[bool, checked(check_bool)]
 
 
@@ -91,7 +91,7 @@ class OutconnConfig(ConfigModel):
     is_active: Switch = Field(True, description='Whether the connection may be called.')
     connect_timeout: Seconds = Field(DEFAULT_TIMEOUT, description='Seconds to wait for a connection.')
     read_timeout: Seconds = Field(DEFAULT_TIMEOUT, description='Seconds to wait for an answer.')
-    pool_size: Annotated[int, checked(check_int, 1, 1000), Field(ge=1, le=1000)] = Field(
+    pool_size: Annotated[int, Field(ge=1, le=1000), checked(check_int, 1, 1000)] = Field(
         20, description='Most sockets open to the remote end at once, 1-1000; callers beyond that wait '
                         'for one, for the connect timeout at most.')
     ping_method: Annotated[HTTPMethod, checked(_check_method)] = Field(
@@ -106,7 +106,7 @@ class OutconnConfig(ConfigModel):
     proxy: Annotated[str | None, checked(check_url_text, nullable=True)] = Field(
         None, description='Proxy URL, http:// or https://, without credentials.')
     follow_redirects: Switch = Field(False, description='Follow redirects.')
-    max_redirects: Annotated[int, checked(check_int, 1, 100), Field(ge=1, le=100)] = Field(
+    max_redirects: Annotated[int, Field(ge=1, le=100), checked(check_int, 1, 100)] = Field(
         10, description='Most redirects followed when following them.')
     # The X-Zato headers can be renamed per connection; an empty name switches that header off.
     cid_header: Annotated[str, _header(True)] = Field(

@@ -155,7 +155,7 @@ class SecurityConfig(ConfigModel):
     ``SECURITY_TYPES``). Secrets never appear in ``repr`` and are kept encrypted at rest.
     """
 
-    name: Annotated[str, checked(check_name), Field(min_length=1, max_length=MAX_NAME_LENGTH)] = Field(
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH), checked(check_name)] = Field(
         description='Name of the definition, unique.')
     sec_type: Annotated[SecType, checked(check_choice, SEC_TYPES)] = Field(
         description=f'The type: {", ".join(SEC_TYPES)}.')
