@@ -17,14 +17,16 @@ from zato_outconn.runtime import Runtime
 from zato_outconn.runtime.context import new_cid
 from zato_outconn.store import OutconnRecord, Store
 
-# Settings given as values, shared by create and edit.
-_SETTINGS = ('host', 'url_path', 'security', 'connect_timeout', 'read_timeout', 'pool_size', 'ping_method',
-             'data_format', 'content_type', 'proxy', 'max_redirects', 'cid_header', 'component_header',
-             'msg_ts_header', 'soap_version', 'soap_action', 'wsdl', 'wsdl_service', 'wsdl_port')
-_SWITCHES = (('is_active', '--active/--inactive'), ('validate_tls', '--validate-tls/--no-validate-tls'),
-             ('follow_redirects', '--follow-redirects/--no-follow-redirects'))
+# Switches as --flag/--no-flag, with is_active's words of its own.
+_SWITCHES = tuple((name, '--active/--inactive' if name == 'is_active' else
+                   f'--{name.replace("_", "-")}/--no-{name.replace("_", "-")}')
+                  for name, info in OutconnConfig.model_fields.items() if info.annotation is bool)
 # Settings whose value is a document read from a file: (option's parameter, setting).
 _FILE_SETTINGS = (('ca_bundle_file', 'ca_bundle'), ('wsdl_file', 'wsdl'))
+# Settings given as values, shared by create and edit: all but the name and transport (arguments),
+# the switches, and the CA bundle, which only comes from a file.
+_SETTINGS = tuple(name for name in OutconnConfig.model_fields
+                  if name not in ('name', 'transport', 'ca_bundle') and name not in dict(_SWITCHES))
 
 
 @click.group()

@@ -11,11 +11,12 @@ from zato_outconn.cli.options import model_options
 from zato_outconn.cli.output import emit, format_option, render_fields, render_table
 from zato_outconn.cli.secret_input import read_secret
 from zato_outconn.config import SEC_TYPES, SECURITY_TYPES, SecurityConfig
+from zato_outconn.config.security import PUBLIC_SETTINGS
 from zato_outconn.store import SecurityRecord
 
-# Settings given as values, shared by create and edit; secrets are not among them.
-_SETTINGS = ('username', 'header_name', 'password_type', 'timestamp_ttl', 'token_url', 'client_id', 'scopes',
-             'audience', 'token_extra', 'client_auth')
+# Settings given as values, shared by create and edit: all but the name, the type (arguments) and the
+# encrypted ones, which come from stdin or files.
+_SETTINGS = tuple(name for name in PUBLIC_SETTINGS if name not in ('name', 'sec_type'))
 # Settings read from files, so that PEM text never goes on a command line: (option, setting, help).
 _FILES: list[tuple[str, str, str]] = [
     ('--cert-file', 'client_cert', 'File with the client certificate in PEM (mtls).'),

@@ -124,7 +124,7 @@ class HTTPConnection:
         unknown = kwargs.keys() - self._keywords if kwargs else None
         if unknown:
             raise TypeError(f'{method.lower()}() got unexpected keyword arguments: {", ".join(sorted(unknown))}')
-        path, query = self._fill(params, Call(self.name, method, self.config.address, cid))
+        path, query = self._fill(params, method, cid)
         url = self.config.host + path + (f'?{query}' if query else '')
         return self.dispatch(OutgoingRequest(method, url, cid, data, headers, not prefetch, kwargs))
 
@@ -190,16 +190,18 @@ class HTTPConnection:
                 if self._retired and not self._inflight:
                     self._release()
 
-    def _fill(self, params: Mapping[str, Any] | None, call: Call) -> tuple[str, str]:
+    def _fill(self, params: Mapping[str, Any] | None, method: str, cid: str) -> tuple[str, str]:
         if params is not None and not isinstance(params, Mapping):
-            raise RequestError(f'params must be a dict, not {type(params).__name__}', **call.context())
+            raise RequestError(f'params must be a dict, not {type(params).__name__}',
+                               **Call(self.name, method, self.config.address, cid).context())
         try:
             return self._template.fill(params)
         except KeyError as error:
-            raise MissingParameter(error.args[0], **call.context()) from None
+            raise MissingParameter(error.args[0], **Call(self.name, method, self.config.address, cid).context()) \
+                from None
         except DotSegment as error:
             raise RequestError(f'the value of {{{error.args[0]}}} is empty, . or .., which would change the '
-                               'path', **call.context()) from None
+                               'path', **Call(self.name, method, self.config.address, cid).context()) from None
 
     def _encode(self, request: OutgoingRequest) -> tuple[bytes | None, dict[str, str]]:
         """The body's bytes and the headers that describe them; SOAP connections wrap it in an envelope."""

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: made on every call, and a frozen dataclass is slower to make; nothing changes it.
+@dataclass(slots=True)
 class OutgoingRequest:
     method: str
     url: str

@@ -27,13 +27,14 @@ _POOLS_PER_CONNECTION = 4
 def _bounded(kwargs: dict[str, Any]) -> dict[str, Any]:
     """urlopen's keyword arguments with the wait for a free socket bounded by the connect timeout.
 
-    With pool_block on, urllib3 would otherwise wait for a free socket for ever.
+    With pool_block on, urllib3 would otherwise wait for a free socket for ever. requests passes
+    every argument by keyword, the call's timeout as a urllib3 Timeout.
     """
     if kwargs.get('pool_timeout') is None:
         timeout = kwargs.get('timeout')
-        wait = timeout.connect_timeout if isinstance(timeout, PoolTimeoutSetting) else timeout
+        wait = timeout.connect_timeout if type(timeout) is PoolTimeoutSetting else timeout
         if isinstance(wait, Real):
-            kwargs['pool_timeout'] = float(wait)
+            kwargs['pool_timeout'] = wait
     return kwargs
 
 
