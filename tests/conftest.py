@@ -12,12 +12,12 @@ from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 from zato_outconn import OutconnConfig, Runtime, SecurityConfig, Store
-from zato_outconn.store.secret_box import KEYS_ENV
-from zato_outconn.store.engine import create_db_engine
 from zato_outconn.security.token_cache import TOKENS
+from zato_outconn.store.engine import create_db_engine
 from zato_outconn.store.schema import upgrade
+from zato_outconn.store.secret_box import KEYS_ENV
 
-from tests.servers import RecordingServer
+from tests.support.servers import RecordingServer
 
 PG_ENV = 'ZATO_OUTCONN_TEST_PG'
 PG_DEFAULT = 'postgresql+psycopg://postgres@127.0.0.1:5432/test'

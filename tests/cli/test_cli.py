@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import stat
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,26 +17,21 @@ import pytest
 from cryptography.fernet import Fernet
 
 from zato_outconn import OutconnConfig, SecurityConfig, Store
-from zato_outconn.store.secret_box import KEYS_ENV
 from zato_outconn.store.engine import DB_ENV
+from zato_outconn.store.secret_box import KEYS_ENV
 
-from tests.auth_servers import OAuth2Server
-from tests.cli_runner import (
+from tests.cli.conftest import upgraded_sqlite
+from tests.support.auth_servers import OAuth2Server
+from tests.support.cli_runner import (
     CLI,
     DEFAULT_DB,
-    EXECUTABLE,
     LOG_LEVEL_ENV,
     Result,
     assert_one_error_line,
     basic_token,
     version_in,
 )
-from tests.conftest import upgraded
-from tests.servers import RecordingServer, refused_port
-
-
-def upgraded_sqlite(path: Path) -> str:
-    return upgraded(f'sqlite:///{path}')
+from tests.support.servers import RecordingServer, refused_port
 
 
 def write_services(folder: Path) -> None:
@@ -70,39 +64,6 @@ def write_services(folder: Path) -> None:
                 self.outgoing.plain_http['Down'].conn.get(self.cid)
     '''))
     (package / 'broken.py').write_text("raise RuntimeError('boom at import')\n")
-
-
-@pytest.fixture(scope='module', autouse=True)
-def _executable() -> None:
-    assert EXECUTABLE, 'zato-outconn is not on PATH; install the package with pip install -e .'
-
-
-@pytest.fixture
-def secret_key(monkeypatch: pytest.MonkeyPatch) -> str:
-    """A Fernet key shared by the commands and this process, which sets up data through the store."""
-    key = Fernet.generate_key().decode()
-    monkeypatch.setenv(KEYS_ENV, key)
-    return key
-
-
-@pytest.fixture
-def db_file(tmp_path: Path) -> Path:
-    """The default database file of the working folder, with the schema in place."""
-    upgraded_sqlite(tmp_path / DEFAULT_DB)
-    return tmp_path / DEFAULT_DB
-
-
-@pytest.fixture
-def store(db_file: Path, secret_key: str) -> Iterator[Store]:
-    store = Store(f'sqlite:///{db_file}')
-    yield store
-    store.close()
-
-
-@pytest.fixture
-def cli(tmp_path: Path, db_file: Path, secret_key: str) -> CLI:
-    """Commands in tmp_path on its default database, keys from the environment."""
-    return CLI(tmp_path, **{KEYS_ENV: secret_key})
 
 
 def add_crm(store: Store, host: str, *, name: str = 'CRM', security: str | None = 'crm-creds',

@@ -33,11 +33,6 @@ def check_error(error: ConfigError, field: str, *rule_words: str) -> ConfigError
     return error
 
 
-@pytest.fixture(scope='module')
-def ca_pem() -> str:
-    return trustme.CA().cert_pem.bytes().decode()
-
-
 # ---------------------------------------------------------------------- defaults
 
 def test_outconn_defaults() -> None:

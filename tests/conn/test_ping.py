@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.servers import refused_port
+from tests.support.servers import refused_port
 
 
 def test_ping_reports_success(make_conn: Any, http_server: Any) -> None:

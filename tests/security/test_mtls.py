@@ -13,7 +13,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -25,55 +25,12 @@ from cryptography.fernet import Fernet
 from urllib3.exceptions import InsecureRequestWarning
 
 from zato_outconn import ConfigError, OutconnConfig, Runtime, SecretsError, SecurityConfig, Store, TLSError
-from zato_outconn.store.secret_box import KEYS_ENV
 from zato_outconn.store.engine import DB_ENV
+from zato_outconn.store.secret_box import KEYS_ENV
 
-from tests.cli_runner import CLI
-from tests.tls_servers import ClientIdentity, TLSServer, client_identity
-
-KEY_PASSWORD = 'Key-pa55-9d41be'
-
-
-@pytest.fixture(scope='module')
-def ca() -> trustme.CA:
-    """Issues both the servers' certificates and the clients' ones."""
-    return trustme.CA()
-
-
-@pytest.fixture(scope='module')
-def client_one(ca: trustme.CA) -> ClientIdentity:
-    return client_identity(ca, 'client-one')
-
-
-@pytest.fixture(scope='module')
-def client_two(ca: trustme.CA) -> ClientIdentity:
-    return client_identity(ca, 'client-two', key_password=KEY_PASSWORD)
-
-
-@pytest.fixture
-def ca_pem(ca: trustme.CA) -> str:
-    return ca.cert_pem.bytes().decode()
-
-
-@pytest.fixture
-def start_server(ca: trustme.CA) -> Iterator[Callable[..., TLSServer]]:
-    """Start HTTPS servers with certificates from ``ca``; each stops when the test ends."""
-    started: list[TLSServer] = []
-
-    def start(*, require_client_cert: bool = True) -> TLSServer:
-        server = TLSServer(ca, client_ca=ca if require_client_cert else None)
-        started.append(server.__enter__())
-        return server
-
-    yield start
-    for server in started:
-        server.__exit__(None, None, None)
-
-
-@pytest.fixture
-def mtls_server(start_server: Callable[..., TLSServer]) -> TLSServer:
-    """Requires a client certificate issued by the test CA."""
-    return start_server()
+from tests.security.conftest import KEY_PASSWORD
+from tests.support.cli_runner import CLI
+from tests.support.tls_servers import ClientIdentity, TLSServer, client_identity
 
 
 def add_connection(runtime: Runtime, name: str, host: str, *, security: SecurityConfig | None = None,

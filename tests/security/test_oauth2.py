@@ -12,7 +12,7 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,37 +21,8 @@ import trustme
 from zato_outconn import OutconnConfig, SecretsError
 from zato_outconn.exceptions import TokenError
 
-from tests.auth_servers import OAuth2Server, ProtectedAPIServer
-
-CLIENT_ID = 'zato-client'
-CLIENT_SECRET = 'cl1ent-s3cret-9f2c'
-DEFINITION = 'partner-oauth'
-
-MakeConn = Callable[..., Any]
-
-
-@pytest.fixture
-def oauth2_server() -> Iterator[OAuth2Server]:
-    with OAuth2Server({CLIENT_ID: CLIENT_SECRET}) as server:
-        yield server
-
-
-@pytest.fixture
-def api_server(oauth2_server: OAuth2Server) -> Iterator[ProtectedAPIServer]:
-    with ProtectedAPIServer(oauth2_server.issuer) as server:
-        yield server
-
-
-def oauth2(token_url: str, name: str = DEFINITION, **settings: Any) -> dict[str, Any]:
-    return {'name': name, 'sec_type': 'oauth2', 'token_url': token_url, 'client_id': CLIENT_ID,
-            'secret': CLIENT_SECRET, **settings}
-
-
-@pytest.fixture
-def partner(make_conn: MakeConn, oauth2_server: OAuth2Server, api_server: ProtectedAPIServer) -> Any:
-    """A connection to the protected API with an oauth2 definition of the token server."""
-    return make_conn('Partner', security=oauth2(oauth2_server.token_url), host=api_server.url,
-                     url_path='/orders')
+from tests.security.conftest import CLIENT_ID, CLIENT_SECRET, DEFINITION, MakeConn, oauth2
+from tests.support.auth_servers import OAuth2Server, ProtectedAPIServer
 
 
 def run_together(count: int, call: Callable[[], Any]) -> list[Any]:
@@ -313,11 +284,6 @@ def test_token_endpoint_slower_than_the_read_timeout(make_conn: MakeConn, oauth2
     assert raised.value.status_code is None
     assert 'Timeout' in str(raised.value) and oauth2_server.token_url in str(raised.value)
     assert api_server.calls == []
-
-
-@pytest.fixture(scope='module')
-def ca() -> trustme.CA:
-    return trustme.CA()
 
 
 def test_token_request_uses_the_connections_tls_settings(make_conn: MakeConn, ca: trustme.CA) -> None:

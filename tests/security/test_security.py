@@ -7,42 +7,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from zato_outconn import SecretsError
 
-from tests.auth_servers import DigestServer, NTLMServer, ProtectedAPIServer, TokenIssuer
-
-PASSWORD = 'Zażółć s3cret'
-
-MakeConn = Callable[..., Any]
-
-
-@pytest.fixture
-def digest_server() -> Iterator[DigestServer]:
-    with DigestServer({'alice': PASSWORD}) as server:
-        yield server
-
-
-@pytest.fixture
-def ntlm_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[NTLMServer]:
-    users = tmp_path / 'ntlm-users'
-    users.write_text(f'CORP:alice:{PASSWORD}\n', encoding='utf-8')
-    monkeypatch.setenv('NTLM_USER_FILE', str(users))
-    with NTLMServer() as server:
-        yield server
-
-
-@pytest.fixture
-def bearer_api() -> Iterator[ProtectedAPIServer]:
-    issuer = TokenIssuer({})
-    issuer.grant('eyJhbGciOiJIUzI1NiJ9.e30.static-s1gnature', client_id='static')
-    with ProtectedAPIServer(issuer) as server:
-        yield server
+from tests.security.conftest import PASSWORD, MakeConn
+from tests.support.auth_servers import DigestServer, NTLMServer, ProtectedAPIServer
 
 
 def digest(password: str | None = PASSWORD, **settings: Any) -> dict[str, Any]:

@@ -25,12 +25,12 @@ from zato_outconn import (
     SOAPFault,
     Store,
 )
+from zato_outconn.security.wsse import UsernameToken
 from zato_outconn.store.engine import create_db_engine
 from zato_outconn.store.schema import upgrade
-from zato_outconn.security.wsse import UsernameToken
 
-from tests.soap_fixtures import PATHS, make_soap_fixture, soap_server_fixture  # noqa: F401 - fixtures
-from tests.soap_server import SOAP_NS, TNS, WSSE, WSU, SeenRequest, SOAPServer
+from tests.support.soap_fixtures import PATHS
+from tests.support.soap_server import SOAP_NS, TNS, WSSE, WSU, SeenRequest, SOAPServer
 
 Make = Callable[..., Any]
 

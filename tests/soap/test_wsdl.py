@@ -14,9 +14,9 @@ import zeep.exceptions
 
 from zato_outconn import NotSOAPResponse, OutconnConfig, ReadTimeout, Runtime, Service, SOAPFault, WSDLError
 
-from tests.servers import RecordingServer, refused_port
-from tests.soap_fixtures import PATHS, make_soap_fixture, soap_server_fixture  # noqa: F401 - fixtures
-from tests.soap_server import DECOY_PATH, SOAP_NS, TNS, WSSE, SOAPServer, wsdl_text
+from tests.support.servers import RecordingServer, refused_port
+from tests.support.soap_fixtures import PATHS
+from tests.support.soap_server import DECOY_PATH, SOAP_NS, TNS, WSSE, SOAPServer, wsdl_text
 
 Make = Callable[..., Any]
 VERSIONS = pytest.mark.parametrize('version', ['1.1', '1.2'])

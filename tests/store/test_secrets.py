@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -21,31 +21,21 @@ from sqlalchemy import text
 
 from zato_outconn import ConnectError, OutconnConfig, Runtime, SecretsError, SecurityConfig, Store, TLSError
 from zato_outconn.config import ENCRYPTED_SETTINGS
-from zato_outconn.store.secret_box import KEYS_ENV
 from zato_outconn.store.engine import create_db_engine
+from zato_outconn.store.secret_box import KEYS_ENV
 
-from tests.cli_runner import CLI, Result, basic_token
-from tests.servers import RecordingServer, refused_port
-from tests.tls_servers import ClientIdentity, TLSServer, client_identity
+from tests.store.conftest import KEY_PASSWORD
+from tests.support.cli_runner import CLI, Result, basic_token
+from tests.support.servers import RecordingServer, refused_port
+from tests.support.tls_servers import ClientIdentity, TLSServer
 
 PASSWORD = 'Pa55-basic-61c2e0'
 NEW_PASSWORD = 'Pa55-new-a83f17'
 API_KEY = 'Api-k3y-4b9d27'
 TOKEN = 'T0ken-bearer-e15c88'
-KEY_PASSWORD = 'Key-pa55-0c7e42'
 # Encrypted settings each definition made by ``definitions`` has: basic_auth, apikey and bearer a
 # secret each; mtls its key, its certificate and the key's password.
 ENCRYPTED_COUNT = 6
-
-
-@pytest.fixture(scope='module')
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope='module')
-def identity(ca: trustme.CA) -> ClientIdentity:
-    return client_identity(ca, 'payments-client', key_password=KEY_PASSWORD)
 
 
 def definitions(identity: ClientIdentity) -> list[SecurityConfig]:
@@ -95,25 +85,6 @@ def raw_tables(db_url: str) -> str:
 
 def tokens_of(raw: dict[str, dict[str, str | None]]) -> list[str]:
     return [token for settings in raw.values() for token in settings.values() if token is not None]
-
-
-@pytest.fixture
-def open_store(db_url: str) -> Iterator[Callable[[], Store]]:
-    """Open stores on ``db_url`` with the keys set at the time; all are closed afterwards."""
-    opened: list[Store] = []
-
-    def open_one() -> Store:
-        opened.append(Store(db_url))
-        return opened[-1]
-
-    yield open_one
-    for store in opened:
-        store.close()
-
-
-@pytest.fixture
-def keys() -> dict[str, str]:
-    return {name: Fernet.generate_key().decode() for name in 'ABC'}
 
 
 # ---------------------------------------------------------------------- at rest

@@ -1,11 +1,13 @@
-"""The store on real SQLite and PostgreSQL: writes, versions, uniqueness, secrets and notifications."""
+"""The store on real SQLite and PostgreSQL: writes, versions, uniqueness and secrets.
+
+What subscribers are told of each write has tests of its own in ``tests/sync/test_changes.py``.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import stat
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -26,24 +28,12 @@ from zato_outconn import (
     Store,
 )
 from zato_outconn.config import MASK
-from zato_outconn.store.secret_box import KEY_FILE_SUFFIX, KEYS_ENV
 from zato_outconn.store.engine import create_db_engine
 from zato_outconn.store.models import OutgoingConnection, SecurityDefinition
 from zato_outconn.store.schema import upgrade
-from zato_outconn.sync.changes import Change
+from zato_outconn.store.secret_box import KEY_FILE_SUFFIX, KEYS_ENV
 
-HOST = 'https://crm.example.com'
-PASSWORD = 'Tr0ub4dor-&-3-plain'
-
-
-def outconn(name: str = 'CRM', **settings: Any) -> OutconnConfig:
-    return OutconnConfig(**{'name': name, 'host': HOST, **settings})
-
-
-def basic_auth(name: str = 'CRM credentials', secret: str | None = PASSWORD,
-               **settings: Any) -> SecurityConfig:
-    return SecurityConfig(**{'name': name, 'sec_type': 'basic_auth', 'username': 'alice', 'secret': secret,
-                             **settings})
+from tests.support.configs import PASSWORD, basic_auth, outconn
 
 
 def count(store: Store, model: type) -> int:
@@ -87,27 +77,6 @@ def configured_keys(db_url: str) -> MultiFernet:
     if not keys:
         keys = [Path(make_url(db_url).database + KEY_FILE_SUFFIX).read_text().strip()]
     return MultiFernet([Fernet(key) for key in keys])
-
-
-@pytest.fixture
-def changes(store: Store) -> list[Change]:
-    seen: list[Change] = []
-    store.subscribe(seen.append)
-    return seen
-
-
-@pytest.fixture
-def fresh_store(db_url: str) -> Iterator[Any]:
-    """Open stores on ``db_url`` (after the test has set its keys) and close them all afterwards."""
-    opened: list[Store] = []
-
-    def open_store() -> Store:
-        opened.append(Store(db_url))
-        return opened[-1]
-
-    yield open_store
-    for item in opened:
-        item.close()
 
 
 def assert_utc(moment: datetime) -> None:
@@ -642,81 +611,7 @@ def test_store_without_schema_says_to_upgrade(empty_db_url: str) -> None:
     assert message.rstrip().endswith('db upgrade')
 
 
-# ---------------------------------------------------------------------- notifications
-
-def test_subscriber_told_of_each_committed_change(store: Store, changes: list[Change]) -> None:
-    store.create_security(basic_auth())
-    store.create_outconn(outconn(security='CRM credentials'))
-    store.edit_outconn('plain_http', 'CRM', {'name': 'CRM v2'})
-    store.set_secret('CRM credentials', 'rotated')
-    store.edit_outconn('plain_http', 'CRM v2', {'security': ''})
-    store.delete_security('CRM credentials')
-    store.delete_outconn('plain_http', 'CRM v2')
-    assert changes == [
-        Change('security', 'create', 'CRM credentials'),
-        Change('outconn', 'create', 'CRM', 'plain_http'),
-        Change('outconn', 'edit', 'CRM v2', 'plain_http', old_name='CRM'),
-        Change('security', 'edit', 'CRM credentials', old_name='CRM credentials'),
-        Change('outconn', 'edit', 'CRM v2', 'plain_http', old_name='CRM v2'),
-        Change('security', 'delete', 'CRM credentials'),
-        Change('outconn', 'delete', 'CRM v2', 'plain_http'),
-    ]
-
-
-def test_subscriber_sees_committed_data(store: Store, db_url: str) -> None:
-    observed: list[int] = []
-
-    def reload_from_another_store(change: Change) -> None:
-        # A different engine, as another process would have: the write must already be committed.
-        other = Store(db_url)
-        try:
-            observed.append(other.get_outconn('plain_http', change.name).version)
-        finally:
-            other.close()
-
-    store.create_outconn(outconn())
-    store.subscribe(reload_from_another_store)
-    store.edit_outconn('plain_http', 'CRM', {'pool_size': 2})
-    assert observed == [2]
-
-
-def test_failing_write_notifies_nothing(store: Store, changes: list[Change]) -> None:
-    store.create_security(basic_auth())
-    store.create_outconn(outconn(security='CRM credentials'))
-    changes.clear()
-    with pytest.raises(ConfigError):
-        store.create_outconn(outconn())
-    with pytest.raises(ConfigError):
-        store.create_outconn(outconn('New', security='Missing'))
-    with pytest.raises(ConfigError):
-        store.edit_outconn('plain_http', 'CRM', {'pool_size': -1})
-    with pytest.raises(InUse):
-        store.delete_security('CRM credentials')
-    with pytest.raises(NotFound):
-        store.delete_outconn('soap', 'CRM')
-    assert changes == []
-
-
-def test_unsubscribed_callback_not_called(store: Store, changes: list[Change]) -> None:
-    store.unsubscribe(changes.append)
-    store.create_outconn(outconn())
-    assert changes == []
-
-
-def test_failing_subscriber_does_not_undo_the_write(
-        store: Store, changes: list[Change], caplog: pytest.LogCaptureFixture) -> None:
-    def broken(change: Change) -> None:
-        raise RuntimeError('subscriber bug')
-
-    store.unsubscribe(changes.append)
-    store.subscribe(broken)
-    store.subscribe(changes.append)
-    store.create_outconn(outconn())
-    assert store.get_outconn('plain_http', 'CRM').version == 1
-    assert changes == [Change('outconn', 'create', 'CRM', 'plain_http')]
-    logged = [r for r in caplog.records if r.levelno == logging.ERROR and r.exc_info]
-    assert [str(r.exc_info[1]) for r in logged] == ['subscriber bug']
-
+# ---------------------------------------------------------------------- the mask
 
 def test_the_mask_never_replaces_a_stored_secret(store: Store) -> None:
     store.create_security(basic_auth())

@@ -31,7 +31,7 @@ from urllib.request import parse_http_list, parse_keqv_list
 import spnego
 from spnego.exceptions import SpnegoError
 
-from tests.servers import BackgroundServer, QuietThreadingServer
+from tests.support.servers import BackgroundServer, QuietThreadingServer
 
 
 class _Server(QuietThreadingServer):

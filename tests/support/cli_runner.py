@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zato_outconn.store.secret_box import KEYS_ENV
 from zato_outconn.store.engine import DB_ENV
+from zato_outconn.store.secret_box import KEYS_ENV
 
 # The console script installed beside the interpreter running the tests (no shell shim in between),
 # else the one on PATH.

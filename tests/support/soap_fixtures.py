@@ -1,7 +1,7 @@
 """Fixtures of the SOAP and WSDL tests: the spyne server and SOAP connections to it.
 
-Test modules import the functions; pytest finds the fixtures by their names, ``soap_server`` and
-``make_soap``.
+``tests/soap/conftest.py`` imports the functions; pytest finds the fixtures by their names,
+``soap_server`` and ``make_soap``, for every module in that folder.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 from zato_outconn import OutconnConfig, OutgoingItem, Runtime, SecurityConfig
 
-from tests.soap_server import ENDPOINTS, SOAPServer
+from tests.support.soap_server import ENDPOINTS, SOAPServer
 
 PATHS = {version: path for path, version in ENDPOINTS.items()}
 

@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 from requests.structures import CaseInsensitiveDict
 
-from tests.servers import BackgroundServer
+from tests.support.servers import BackgroundServer
 
 # spyne 2.14 bundles six 1.14 and imports cgi; both warn on import under Python 3.11.
 with warnings.catch_warnings():

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 
 from zato_outconn import SecurityConfig
 
-from tests.servers import BackgroundServer, QuietThreadingServer
+from tests.support.servers import BackgroundServer, QuietThreadingServer
 
 
 @dataclass

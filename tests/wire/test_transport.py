@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import ssl
 import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +15,8 @@ import trustme
 
 from zato_outconn import ConnectError, PoolTimeout, ReadTimeout, TLSError, TransportError
 
-from tests.auth_servers import DigestServer
-from tests.servers import Recorder, RecordingHandler, RecordingServer, refused_port
+from tests.support.auth_servers import DigestServer
+from tests.support.servers import RecordingServer, refused_port
 
 
 def test_read_timeout_against_a_server_that_sleeps(make_conn: Any) -> None:
@@ -43,27 +40,6 @@ def test_connection_refused(make_conn: Any) -> None:
 
 
 # ---------------------------------------------------------------------- TLS
-
-
-@pytest.fixture(scope='module')
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def https_server(ca: trustme.CA) -> Iterator[str]:
-    server = ThreadingHTTPServer(('127.0.0.1', 0), RecordingHandler)
-    server.recorder = Recorder()  # type: ignore[attr-defined]
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert('127.0.0.1', 'localhost').configure_cert(context)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f'https://127.0.0.1:{server.server_address[1]}'
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_untrusted_certificate_is_a_tls_error(make_conn: Any, https_server: str) -> None:
