@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import types
+
 import zato_outconn
 from zato_outconn import exceptions
 
@@ -21,3 +23,10 @@ def test_every_exception_is_exported_and_under_the_root() -> None:
         assert cls.__name__ in zato_outconn.__all__, cls.__name__
         # The tree in the module docstring lists every class.
         assert cls.__name__ in exceptions.__doc__, cls.__name__
+
+
+def test_every_public_name_is_exported() -> None:
+    # As httpx checks its own: the namespace and __all__ hold the same names, modules aside.
+    public = {name for name, value in vars(zato_outconn).items()
+              if not name.startswith('_') and not isinstance(value, types.ModuleType)}
+    assert public == set(zato_outconn.__all__) - {'__version__'}

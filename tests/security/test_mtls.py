@@ -318,7 +318,11 @@ def _weak_identity() -> tuple[str, str]:
 
 
 def test_material_openssl_refuses_fails_clearly_and_leaves_no_files(runtime: Runtime, mtls_server: TLSServer,
-                                                                    ca_pem: str) -> None:
+                                                                    ca_pem: str, tmp_path: Any,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    # A temporary folder of this test's own, so that other tests running at the same time (-n) cannot
+    # add or remove files in the one it watches.
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))
     cert_pem, key_pem = _weak_identity()
     security = SecurityConfig(name='weak', sec_type='mtls', client_cert=cert_pem, secret=key_pem)
     add_connection(runtime, 'Weak', mtls_server.url, security=security, ca_bundle=ca_pem)

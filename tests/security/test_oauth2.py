@@ -18,11 +18,13 @@ from typing import Any
 import pytest
 import trustme
 
-from zato_outconn import OutconnConfig, SecretsError
+from zato_outconn import CallError, ConnectError, OutconnConfig, SecretsError
 from zato_outconn.exceptions import TokenError
+from zato_outconn.security.token_cache import TOKENS
 
 from tests.security.conftest import CLIENT_ID, CLIENT_SECRET, DEFINITION, MakeConn, oauth2
 from tests.support.auth_servers import OAuth2Server, ProtectedAPIServer
+from tests.support.servers import refused_port
 
 
 def run_together(count: int, call: Callable[[], Any]) -> list[Any]:
@@ -385,3 +387,42 @@ def test_a_token_failure_is_logged_once_and_notes_the_call(make_conn: MakeConn, 
     assert 'cid=cid-tok' in line and DEFINITION in line and '401' in line
     assert any('cid-tok' in note and "'CRM'" in note for note in raised.value.__notes__)
     assert CLIENT_SECRET not in line
+
+
+# ---------------------------------------------------------------------- one tree of call errors
+
+
+def test_a_token_failure_is_a_call_error_naming_the_call(partner: Any, oauth2_server: OAuth2Server,
+                                                         api_server: ProtectedAPIServer) -> None:
+    oauth2_server.issuer.failure = (401, {'error': 'invalid_client'})
+    with pytest.raises(CallError) as raised:
+        partner.conn.get('cid-tok')
+    error = raised.value
+    assert isinstance(error, TokenError) and error.definition == DEFINITION
+    assert (error.name, error.method, error.url, error.cid) == ('Partner', 'GET', api_server.url + '/orders',
+                                                                'cid-tok')
+    assert api_server.calls == []
+
+
+def test_an_unreachable_token_endpoint_is_a_token_error_through_the_one_send(make_conn: MakeConn,
+                                                                           api_server: ProtectedAPIServer) -> None:
+    token_url = f'http://127.0.0.1:{refused_port()}/token'
+    item = make_conn('Partner', security=oauth2(token_url), host=api_server.url)
+    with pytest.raises(TokenError) as raised:
+        item.conn.get('cid-1')
+    # Mapped by the one send like any call's failure, and kept as the cause.
+    assert isinstance(raised.value.__cause__, ConnectError)
+    assert 'cannot be reached' in str(raised.value) and raised.value.cid == 'cid-1'
+    assert api_server.calls == []
+
+
+def test_a_new_secret_drops_the_tokens_of_the_old_one(runtime: Any, partner: Any, oauth2_server: OAuth2Server,
+                                                      api_server: ProtectedAPIServer) -> None:
+    partner.conn.get('cid-1')
+    assert len(TOKENS) == 1
+    oauth2_server.issuer.clients[CLIENT_ID] = 'rotated-s3cret'
+    runtime.store.set_secret(DEFINITION, 'rotated-s3cret')
+    runtime.outgoing.plain_http['Partner'].conn.get('cid-2')
+    # The old secret's token is gone from the cache, not only unused.
+    assert len(TOKENS) == 1
+    assert oauth2_server.issuer.count == 2

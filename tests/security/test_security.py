@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from zato_outconn import SecretsError
+from zato_outconn import CallError, SecretsError
 
 from tests.security.conftest import PASSWORD, MakeConn
 from tests.support.auth_servers import DigestServer, NTLMServer, ProtectedAPIServer
@@ -197,3 +197,15 @@ def test_logs_hold_no_password_or_authorization(make_conn: MakeConn, digest_serv
     for value in authorizations:
         scheme, _, credentials = value.partition(' ')
         assert credentials not in text, f'a {scheme} Authorization value is in the logs'
+
+
+@pytest.mark.parametrize('security', [digest, ntlm, bearer])
+def test_a_missing_secret_is_a_call_error_naming_the_call(make_conn: MakeConn, http_server: Any,
+                                                          security: Callable[[str | None], dict[str, Any]]) -> None:
+    item = make_conn(security=security(None))
+    with pytest.raises(CallError) as raised:
+        item.conn.get('cid-7')
+    error = raised.value
+    assert isinstance(error, SecretsError)
+    assert (error.name, error.method, error.url, error.cid) == ('CRM', 'GET', http_server.url + '/', 'cid-7')
+    assert http_server.recorder.requests == []

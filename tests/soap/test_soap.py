@@ -21,6 +21,7 @@ from zato_outconn import (
     NotSOAPResponse,
     OutconnConfig,
     RequestError,
+    Runtime,
     SecurityConfig,
     SOAPFault,
     Store,
@@ -574,3 +575,28 @@ def test_rows_from_before_soap_settings_load_as_soap_11(empty_db_url: str) -> No
         assert template.config == config
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------------- action= of one call
+
+
+@pytest.mark.parametrize('action', ['urn:a\nb', 'urn:"a"', 'urn:a\x00b', 'urn:a\rX-Evil: 1'])
+def test_a_bad_action_is_refused_as_a_bad_soap_action_is(runtime: Runtime, http_server: Any, action: str) -> None:
+    runtime.store.create_outconn(OutconnConfig(name='Bank', transport='soap', host=http_server.url))
+    conn = runtime.outgoing.soap['Bank'].conn
+    with pytest.raises(RequestError) as raised:
+        conn.post('cid-1', '<a/>', action=action)
+    assert raised.value.name == 'Bank' and raised.value.cid == 'cid-1'
+    assert 'action: must be text without quotes or control characters' in raised.value.message
+    assert http_server.recorder.requests == []
+    # The template's soap_action is held to the same rule.
+    with pytest.raises(ConfigError) as info:
+        OutconnConfig(name='Bank', transport='soap', host=http_server.url, soap_action=action)
+    assert info.value.rule.split(';')[0] == 'must be text without quotes or control characters'
+
+
+def test_a_good_action_of_one_call_is_sent(runtime: Runtime, http_server: Any) -> None:
+    runtime.store.create_outconn(OutconnConfig(name='Bank', transport='soap', host=http_server.url,
+                                               soap_action='urn:Template'))
+    runtime.outgoing.soap['Bank'].conn.post('cid-1', '<a/>', action='urn:Call')
+    assert http_server.recorder.last.headers['SOAPAction'] == '"urn:Call"'

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -158,3 +164,17 @@ def test_downgrade_and_upgrade_keep_rows_that_refer_to_each_other(db_url: str) -
             store.delete_security('creds')
     finally:
         store.close()
+
+
+def test_a_source_checkout_finds_its_migrations_without_being_installed() -> None:
+    # No site (so no editable install), the checkout first and the dependencies after it.
+    checkout = Path(__file__).resolve().parents[2]
+    path = os.pathsep.join([str(checkout), sysconfig.get_paths()['purelib'], sysconfig.get_paths()['platlib']])
+    code = ('import zato_outconn, zato_outconn.store.schema as schema; '
+            'print(zato_outconn.__file__); print(schema.migrations_folder()); print(schema.head_revision())')
+    result = subprocess.run([sys.executable, '-S', '-c', code], env={**os.environ, 'PYTHONPATH': path},
+                            capture_output=True, text=True, check=True, cwd=checkout.parent)
+    package, folder, revision = result.stdout.split()
+    assert Path(package).parent == checkout / 'zato_outconn'
+    assert Path(folder) == checkout / 'migrations'
+    assert revision == head_revision()
