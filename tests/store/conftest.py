@@ -6,7 +6,6 @@ The databases themselves (``empty_db_url``, ``db_url``, ``sqlite_url``, ``store`
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 import trustme
@@ -30,20 +29,6 @@ def engine(empty_db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def fresh_store(db_url: str) -> Iterator[Any]:
-    """Open stores on ``db_url`` (after the test has set its keys) and close them all afterwards."""
-    opened: list[Store] = []
-
-    def open_store() -> Store:
-        opened.append(Store(db_url))
-        return opened[-1]
-
-    yield open_store
-    for item in opened:
-        item.close()
-
-
-@pytest.fixture
 def open_store(db_url: str) -> Iterator[Callable[[], Store]]:
     """Open stores on ``db_url`` with the keys set at the time; all are closed afterwards."""
     opened: list[Store] = []
@@ -55,6 +40,12 @@ def open_store(db_url: str) -> Iterator[Callable[[], Store]]:
     yield open_one
     for store in opened:
         store.close()
+
+
+@pytest.fixture
+def fresh_store(open_store: Callable[[], Store]) -> Callable[[], Store]:
+    """The same as open_store, by the name test_store uses."""
+    return open_store
 
 
 @pytest.fixture

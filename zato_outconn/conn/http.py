@@ -21,7 +21,7 @@ from zato_outconn.config.path_template import DotSegment
 from zato_outconn.conn.body import encode_body
 from zato_outconn.conn.headers import Component, msg_timestamp
 from zato_outconn.conn.ping import PingResult
-from zato_outconn.conn.prepare import prepare_request
+from zato_outconn.conn.prepare import Preparer
 from zato_outconn.conn.request import OutgoingRequest
 from zato_outconn.exceptions import CallError, ConnectError, Inactive, MissingParameter, RequestError, SecretsError
 from zato_outconn.security import SecurityPlan, build_plan
@@ -66,6 +66,7 @@ class HTTPConnection:
         headers = default_headers()
         headers['User-Agent'] = USER_AGENT
         self._base_headers = headers
+        self._preparer = Preparer(config, headers, component, self._encode)
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__} {self.config.transport} {self.name!r} {self.config.address}>'
@@ -175,9 +176,8 @@ class HTTPConnection:
                 settings = {**settings, **{key: request.extras[key] for key in _SEND_OVERRIDES
                                            if key in request.extras}}
             try:
-                prepared = prepare_request(request, call, config=self.config, base_headers=self._base_headers,
-                                           component=self._component, encode=self._encode, auth=self._plan.auth)
-                response = send(opened.session, prepared, call, stream=request.stream, settings=settings)
+                prepared = self._preparer.prepare(request, call, self._plan.auth)
+                response = send(opened.session, prepared, call, request.stream, settings)
             except CallError as error:
                 self._failed(error, call, start)
                 raise
@@ -217,7 +217,7 @@ class HTTPConnection:
         for name, value in self._base_headers.items():
             prepared.headers.setdefault(name, value)
         settings = {**opened.settings, 'allow_redirects': False}
-        return send(opened.session, prepared, call, stream=False, settings=settings)
+        return send(opened.session, prepared, call, False, settings)
 
     # ------------------------------------------------------------------ resources
 

@@ -17,7 +17,7 @@ from zato_outconn.wire.call import Call
 from zato_outconn.wire.errors import MAPPABLE, map_error
 
 
-def send(session: requests.Session, prepared: requests.PreparedRequest, call: Call, *, stream: bool,
+def send(session: requests.Session, prepared: requests.PreparedRequest, call: Call, stream: bool,
          settings: Mapping[str, Any]) -> requests.Response:
     """Send one prepared request; ``settings`` are Session.send's keyword arguments."""
     try:

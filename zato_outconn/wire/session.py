@@ -6,7 +6,6 @@ import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.cookiejar import DefaultCookiePolicy
-from numbers import Real
 from typing import Any
 
 import requests
@@ -24,32 +23,28 @@ from zato_outconn.wire.tls import CABundleFile, ClientCertificate
 _POOLS_PER_CONNECTION = 4
 
 
-def _bounded(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """urlopen's keyword arguments with the wait for a free socket bounded by the connect timeout.
+class _BoundedWait:
+    """Waits for a free socket at most the call's connect timeout (then urllib3's EmptyPoolError).
 
     With pool_block on, urllib3 would otherwise wait for a free socket for ever. requests passes
-    every argument by keyword, the call's timeout as a urllib3 Timeout.
+    every argument of urlopen by keyword, the call's timeout as a urllib3 Timeout.
     """
-    if kwargs.get('pool_timeout') is None:
-        timeout = kwargs.get('timeout')
-        wait = timeout.connect_timeout if type(timeout) is PoolTimeoutSetting else timeout
-        if isinstance(wait, Real):
-            kwargs['pool_timeout'] = wait
-    return kwargs
-
-
-class BoundedHTTPConnectionPool(HTTPConnectionPool):
-    """Waits for a free socket at most the call's connect timeout (then urllib3's EmptyPoolError)."""
 
     def urlopen(self, *args: Any, **kwargs: Any) -> Any:
-        return super().urlopen(*args, **_bounded(kwargs))
+        if kwargs.get('pool_timeout') is None:
+            timeout = kwargs.get('timeout')
+            wait = timeout.connect_timeout if type(timeout) is PoolTimeoutSetting else timeout
+            if isinstance(wait, int | float):
+                kwargs['pool_timeout'] = wait
+        return super().urlopen(*args, **kwargs)  # type: ignore[misc]
 
 
-class BoundedHTTPSConnectionPool(HTTPSConnectionPool):
+class BoundedHTTPConnectionPool(_BoundedWait, HTTPConnectionPool):
+    """A pool of plain sockets that never keeps a caller waiting for one past the connect timeout."""
+
+
+class BoundedHTTPSConnectionPool(_BoundedWait, HTTPSConnectionPool):
     """As BoundedHTTPConnectionPool, over TLS."""
-
-    def urlopen(self, *args: Any, **kwargs: Any) -> Any:
-        return super().urlopen(*args, **_bounded(kwargs))
 
 
 _POOL_CLASSES = {'http': BoundedHTTPConnectionPool, 'https': BoundedHTTPSConnectionPool}
