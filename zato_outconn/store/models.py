@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 
@@ -99,3 +99,66 @@ class OutgoingConnection(_Versioned, Base):
     wsdl_port: Mapped[str | None] = mapped_column(String(200))
 
     security: Mapped[SecurityDefinition | None] = relationship(lazy='joined')
+
+
+class HistoryEntry(Base):
+    """One change of a template or security definition: who, when, what, and the settings after it.
+
+    Not tied to its object by a foreign key, so that a deleted object's history stays readable.
+    Secrets never appear: their changes are recorded as "changed", and the settings kept hold none.
+    """
+
+    __tablename__ = 'history'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The change counter's value of the transaction that wrote it.
+    change: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    object_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    object_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    transport: Mapped[str | None] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    changed_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    # JSON: {field: [old, new]}, secrets as "changed"; and the settings after the change.
+    changes: Mapped[str] = mapped_column(Text, nullable=False)
+    settings: Mapped[str] = mapped_column(Text, nullable=False)
+
+    __table_args__ = (Index('ix_history_kind_object_id', 'kind', 'object_id'),)
+
+
+class ChangeCounter(Base):
+    """One row whose value every change bumps in its own transaction: what other processes poll."""
+
+    __tablename__ = 'change_counter'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class AdminUser(Base):
+    """A person who signs in to the admin; the password only as a slow hash."""
+
+    __tablename__ = 'admin_user'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(500), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class APIToken(Base):
+    """A token scripts present to the API; only its SHA-256 is kept."""
+
+    __tablename__ = 'api_token'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
