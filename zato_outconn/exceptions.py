@@ -4,6 +4,7 @@ The whole tree::
 
     OutconnError                  root of everything the library raises
     ├── ConfigError               settings are invalid (names every bad field and its rule)
+    │   └── ImportRefused         an import has bad items; .report says what each would have done
     ├── NotFound                  no connection or security definition of that name (also a KeyError)
     ├── InUse                     a security definition cannot be deleted while connections use it
     ├── Conflict                  the row was changed by someone else since it was read
@@ -55,6 +56,17 @@ class ConfigError(OutconnError, ValueError):
     @classmethod
     def of(cls, errors: list[tuple[str, str]]) -> ConfigError:
         return cls(errors[0][0], errors[0][1], errors=errors)
+
+
+class ImportRefused(ConfigError):
+    """An import was refused, and nothing was written; ``errors`` name the item and the field.
+
+    ``report`` is the plan as far as it got: what every item would have done, the bad ones with why.
+    """
+
+    def __init__(self, errors: list[tuple[str, str]], report: Any) -> None:
+        self.report = report
+        super().__init__(errors[0][0], errors[0][1], errors=errors)
 
 
 class NotFound(OutconnError, KeyError):

@@ -20,6 +20,9 @@ from zato_outconn.cli.db_command import db
 from zato_outconn.cli.outconn_command import outconn
 from zato_outconn.cli.security_command import secrets, security
 from zato_outconn.cli.service_command import invoke
+from zato_outconn.cli.tokens_command import tokens
+from zato_outconn.cli.transfer_command import export, import_
+from zato_outconn.cli.users_command import users
 from zato_outconn.exceptions import OutconnError
 from zato_outconn.store.engine import DB_ENV, DEFAULT_DB_URL
 from zato_outconn.version import __version__
@@ -41,7 +44,8 @@ def cli(ctx: click.Context, db_url: str) -> None:
     ctx.call_on_close(state.close)
 
 
-for _command in (db, security, secrets, outconn, invoke):
+for _command in (db, security, secrets, outconn, export, import_, invoke,
+                 users, tokens):
     cli.add_command(_command)
 
 

@@ -9,6 +9,7 @@ from typing import NoReturn
 import click
 
 from zato_outconn.store import Store
+from zato_outconn.store.history import os_user
 
 
 @dataclass
@@ -20,6 +21,8 @@ class Context:
     def store(self) -> Store:
         if self._store is None:
             self._store = Store(self.db_url)
+            # History says which operating-system user changed what from the command line.
+            self._store.actor = f'cli:{os_user()}'
         return self._store
 
     def close(self) -> None:

@@ -16,6 +16,7 @@ from zato_outconn.registry import build_connection
 from zato_outconn.runtime import Runtime
 from zato_outconn.runtime.context import new_cid
 from zato_outconn.store import OutconnRecord, Store
+from zato_outconn.store.history import CHANGED, HistoryRecord
 
 # Switches as --flag/--no-flag, with is_active's words of its own.
 _SWITCHES = tuple((name, '--active/--inactive' if name == 'is_active' else
@@ -184,3 +185,46 @@ def outconn_ping(state: Context, name: str, transport: str | None, cid: str | No
     if not result.ok:
         # The report above says it all for people; stderr carries the one line every failure has.
         fail(f'ping of {name!r} failed: {result.error or f"the server answered {result.status_code}"}')
+
+
+@outconn.command('history')
+@click.argument('name')
+@transport_option
+@click.option('--deleted', is_flag=True, help='The history of the connection of this name deleted last.')
+@format_option
+@pass_context
+def outconn_history(state: Context, name: str, transport: str | None, deleted: bool, output_format: str) -> None:
+    """Every version of a connection: when, by whom, what changed (secrets never shown)."""
+    records = state.store.outconn_history(name, transport, deleted=deleted)
+    emit(output_format, [record.as_dict() for record in records], lambda: history_table(records))
+
+
+@outconn.command('rollback')
+@click.argument('name')
+@transport_option
+@click.option('--to-version', 'version', type=int, required=True, help='The version whose settings to go back to.')
+@pass_context
+def outconn_rollback(state: Context, name: str, transport: str | None, version: int) -> None:
+    """Write a new version with the settings of an earlier one."""
+    found = state.store.find_outconn(name, transport)
+    record = state.store.rollback_outconn(found.config.transport, name, version)
+    click.echo(f'Rolled {record.config.transport} connection {record.config.name!r} back to the settings of '
+               f'version {version}, as version {record.version}')
+
+
+def history_table(records: list[HistoryRecord]) -> str:
+    return render_table(['VERSION', 'CHANGED AT', 'BY', 'ACTION', 'CHANGES'], [
+        [record.version, record.changed_at.strftime('%Y-%m-%d %H:%M:%S'), record.changed_by, record.action,
+         _changes_text(record)] for record in records])
+
+
+def _changes_text(record: HistoryRecord) -> str:
+    if record.action in ('create', 'delete'):
+        return f'{record.action}d'
+    return '; '.join(f'{key} changed' if value == CHANGED else f'{key}: {_short(value[0])} -> {_short(value[1])}'
+                     for key, value in sorted(record.changes.items())) or '-'
+
+
+def _short(value: Any) -> str:
+    text = '-' if value is None else str(value)
+    return text if len(text) <= 40 else text[:37] + '...'

@@ -5,12 +5,15 @@ It validates through the typed config models, encrypts secrets, writes in one tr
 changed once the transaction has committed.
 """
 
-from zato_outconn.store.outconns import Outconns
 from zato_outconn.store.records import OutconnRecord, SecurityRecord, Template
+from zato_outconn.store.tokens import TokenRecord, Tokens
+from zato_outconn.store.transfer import ImportReport, Transfer
+from zato_outconn.store.users import UserRecord, Users
 
 
-class Store(Outconns):
+class Store(Transfer, Users, Tokens):
     """Reads and writes the templates and security definitions of one database."""
 
 
-__all__ = ['OutconnRecord', 'SecurityRecord', 'Store', 'Template']
+__all__ = ['ImportReport', 'OutconnRecord', 'SecurityRecord', 'Store', 'Template']
+__all__ += ['TokenRecord', 'UserRecord']

@@ -1,7 +1,8 @@
-"""Outgoing connections in the store: create, edit, find, list, delete, and load for the registry."""
+"""Outgoing connections in the store: create, edit, roll back, find, list, delete, and load for the registry."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from zato_outconn.config import SECURITY_TYPES, OutconnConfig, SecurityConfig
 from zato_outconn.exceptions import ConfigError, NotFound
+from zato_outconn.store.history import HistoryRecord, diff, edit_action
 from zato_outconn.store.models import OutgoingConnection, SecurityDefinition, utc_now
 from zato_outconn.store.records import OutconnRecord, Template, utc
 from zato_outconn.store.security_defs import SecurityDefinitions
@@ -23,16 +25,8 @@ class Outconns(SecurityDefinitions):
     """The outgoing connections of one database, each pointing at a security definition or none."""
 
     def create_outconn(self, config: OutconnConfig) -> OutconnRecord:
-        now = utc_now()
-        duplicate = f'a {config.transport} connection named {config.name!r} already exists'
         with self._transaction() as session:
-            if self._find_outconn_row(session, config.transport, config.name) is not None:
-                raise ConfigError('name', duplicate)
-            row = OutgoingConnection(**{name: getattr(config, name) for name in OUTCONN_COLUMNS},
-                                     security=self._security_for(session, config),
-                                     created_at=now, updated_at=now)
-            session.add(row)
-            self._flush_unique(session, 'name', duplicate)
+            row = self._create_outconn_in(session, config)
             record = self._outconn_record(row)
         self._notify(Change('outconn', 'create', config.name, config.transport))
         return record
@@ -40,22 +34,81 @@ class Outconns(SecurityDefinitions):
     def edit_outconn(self, transport: str, name: str, changes: Mapping[str, Any]) -> OutconnRecord:
         with self._transaction() as session:
             row = self._outconn_row(session, transport, name)
-            if 'transport' in changes and changes['transport'] != transport:
-                raise ConfigError('transport', 'cannot be changed; create a new connection of the other transport')
-            updated = self._outconn_config(row).with_changes(changes)
-            duplicate = f'a {transport} connection named {updated.name!r} already exists'
-            if updated.name != name and self._find_outconn_row(session, transport, updated.name) is not None:
-                raise ConfigError('name', duplicate)
-            # Looked up before any column changes: the query would flush them as an UPDATE of its own.
-            security = self._security_for(session, updated)
-            for column in OUTCONN_COLUMNS:
-                setattr(row, column, getattr(updated, column))
-            row.security = security
-            row.updated_at = utc_now()
-            self._flush_unique(session, 'name', duplicate)
+            updated = self._edit_outconn_in(session, row, changes)
             record = self._outconn_record(row)
         self._notify(Change('outconn', 'edit', updated.name, transport, old_name=name))
         return record
+
+    def rollback_outconn(self, transport: str, name: str, version: int) -> OutconnRecord:
+        """A new version whose settings are those of ``version``.
+
+        Refused, naming the cause, when that version used a security definition that is gone.
+        """
+        with self._transaction() as session:
+            row = self._outconn_row(session, transport, name)
+            entry = self._entry_of(session, 'outconn', row.id, version)
+            if entry is None or entry.action == 'delete':
+                raise ConfigError('version', f'{name!r} has no version {version}; its versions are 1 to '
+                                             f'{row.version}: see zato-outconn outconn history {name!r}')
+            settings = json.loads(entry.settings)
+            security = settings.get('security')
+            if security is not None and session.scalar(
+                    select(SecurityDefinition.id).where(SecurityDefinition.name == security)) is None:
+                raise ConfigError('version', f'version {version} of {name!r} uses the security definition '
+                                             f'{security!r}, which no longer exists; create it again first, or '
+                                             'roll back to another version')
+            updated = self._edit_outconn_in(session, row, settings, action='rollback')
+            record = self._outconn_record(row)
+        self._notify(Change('outconn', 'edit', updated.name, transport, old_name=name))
+        return record
+
+    def outconn_history(self, name: str, transport: str | None = None, *, deleted: bool = False) -> list[HistoryRecord]:
+        """Every version of a connection, oldest first; with deleted, of the one of that name deleted last."""
+        if deleted:
+            return self.history('outconn', self.deleted_object_id('outconn', name, transport))
+        return self.history('outconn', self.find_outconn(name, transport).id)
+
+    # ------------------------------------------------------------------ writes in a session
+
+    def _create_outconn_in(self, session: Session, config: OutconnConfig) -> OutgoingConnection:
+        now = utc_now()
+        duplicate = f'a {config.transport} connection named {config.name!r} already exists'
+        if self._find_outconn_row(session, config.transport, config.name) is not None:
+            raise ConfigError('name', duplicate)
+        row = OutgoingConnection(**{name: getattr(config, name) for name in OUTCONN_COLUMNS},
+                                 security=self._security_for(session, config), created_at=now, updated_at=now)
+        session.add(row)
+        self._flush_unique(session, 'name', duplicate)
+        settings = dict(config)
+        self._record_outconn(session, row, 'create', diff({}, settings), settings)
+        return row
+
+    def _edit_outconn_in(self, session: Session, row: OutgoingConnection, changes: Mapping[str, Any],
+                         action: str | None = None) -> OutconnConfig:
+        transport, name = row.transport, row.name
+        if 'transport' in changes and changes['transport'] != transport:
+            raise ConfigError('transport', 'cannot be changed; create a new connection of the other transport')
+        before = self._outconn_config(row)
+        updated = before.with_changes(changes)
+        duplicate = f'a {transport} connection named {updated.name!r} already exists'
+        if updated.name != name and self._find_outconn_row(session, transport, updated.name) is not None:
+            raise ConfigError('name', duplicate)
+        # Looked up before any column changes: the query would flush them as an UPDATE of its own.
+        security = self._security_for(session, updated)
+        for column in OUTCONN_COLUMNS:
+            setattr(row, column, getattr(updated, column))
+        row.security = security
+        row.updated_at = utc_now()
+        self._flush_unique(session, 'name', duplicate)
+        settings = dict(updated)
+        changed = diff(dict(before), settings)
+        self._record_outconn(session, row, action or edit_action(changed), changed, settings)
+        return updated
+
+    def _record_outconn(self, session: Session, row: OutgoingConnection, action: str, changes: dict[str, Any],
+                        settings: dict[str, Any], version: int | None = None) -> None:
+        self._record_change(session, kind='outconn', object_id=row.id, name=row.name, transport=row.transport,
+                            version=version or row.version, action=action, changes=changes, settings=settings)
 
     def get_outconn(self, transport: str, name: str) -> OutconnRecord:
         with self._sessions() as session:
@@ -83,7 +136,9 @@ class Outconns(SecurityDefinitions):
 
     def delete_outconn(self, transport: str, name: str) -> None:
         with self._transaction() as session:
-            session.delete(self._outconn_row(session, transport, name))
+            row = self._outconn_row(session, transport, name)
+            self._record_outconn(session, row, 'delete', {}, dict(self._outconn_config(row)), version=row.version + 1)
+            session.delete(row)
         self._notify(Change('outconn', 'delete', name, transport))
 
     def load_templates(self, *, transport: str | None = None, name: str | None = None,

@@ -1,7 +1,8 @@
-"""Security definitions in the store: create, edit, set a secret, rotate keys, read, delete."""
+"""Security definitions in the store: create, edit, set a secret, roll back, rotate keys, read, delete."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from zato_outconn.config import ENCRYPTED_SETTINGS, MASK, SECRET_SETTINGS, SecurityConfig, SecurityView
 from zato_outconn.config.security import PUBLIC_SETTINGS, describe_certificate
 from zato_outconn.exceptions import ConfigError, InUse, NotFound, SecretsError
-from zato_outconn.store.base import StoreBase
+from zato_outconn.store.history import History, diff, edit_action
 from zato_outconn.store.models import OutgoingConnection, SecurityDefinition, utc_now
 from zato_outconn.store.records import SecurityRecord, utc
 from zato_outconn.sync.changes import Change
@@ -20,20 +21,12 @@ from zato_outconn.sync.changes import Change
 logger = logging.getLogger('zato_outconn.store')
 
 
-class SecurityDefinitions(StoreBase):
+class SecurityDefinitions(History):
     """The security definitions of one database; secrets are encrypted before they are written."""
 
     def create_security(self, config: SecurityConfig) -> SecurityRecord:
-        now = utc_now()
-        duplicate = f'a security definition named {config.name!r} already exists'
         with self._transaction() as session:
-            if session.scalar(select(SecurityDefinition.id).where(SecurityDefinition.name == config.name)):
-                raise ConfigError('name', duplicate)
-            row = SecurityDefinition(**{name: getattr(config, name) for name in PUBLIC_SETTINGS},
-                                     created_at=now, updated_at=now)
-            self._encrypt_into(row, config, ENCRYPTED_SETTINGS)
-            session.add(row)
-            self._flush_unique(session, 'name', duplicate)
+            row = self._create_security_in(session, config)
             record = self._security_record(session, row)
         self._notify(Change('security', 'create', config.name))
         return record
@@ -46,32 +39,20 @@ class SecurityDefinitions(StoreBase):
         """
         with self._transaction() as session:
             row = self._security_row(session, name)
-            if 'sec_type' in changes and changes['sec_type'] != row.sec_type:
-                raise ConfigError('sec_type', 'cannot be changed; create a new definition of the other type')
-            # Validated with the stored secrets in place, so that a new certificate is checked against
-            # the stored key; a secret that no longer decrypts can still be replaced.
-            # An empty secret in the changes, as a form left blank sends, keeps the stored one, and so
-            # does the mask a form or an export shows in its place.
-            replaced = [setting for setting in ENCRYPTED_SETTINGS if changes.get(setting) not in (None, '', MASK)]
-            changes = {key: value for key, value in changes.items()
-                       if key not in ENCRYPTED_SETTINGS or key in replaced}
-            stored = self._decrypted(row, tolerant=True)
-            if 'secret' in replaced and 'key_password' not in replaced and stored.get('key_password'):
-                # A key password belongs to the key it opens: a new key given without one has none.
-                # Kept, it would make an unencrypted new key fail validation, with no way to clear it.
-                changes = {**changes, 'key_password': None}
-                replaced.append('key_password')
-            # Validated once, as it will be stored: the old key without its password would not pass.
-            updated = self._security_config(row, {**stored, **changes})
-            duplicate = f'a security definition named {updated.name!r} already exists'
-            if updated.name != name and session.scalar(
-                    select(SecurityDefinition.id).where(SecurityDefinition.name == updated.name)):
-                raise ConfigError('name', duplicate)
-            for column in PUBLIC_SETTINGS:
-                setattr(row, column, getattr(updated, column))
-            self._encrypt_into(row, updated, replaced)
-            row.updated_at = utc_now()
-            self._flush_unique(session, 'name', duplicate)
+            updated = self._edit_security_in(session, row, changes)
+            record = self._security_record(session, row)
+        self._notify(Change('security', 'edit', updated.name, old_name=name))
+        return record
+
+    def rollback_security(self, name: str, version: int) -> SecurityRecord:
+        """A new version whose settings are those of ``version``; secrets stay as they are now."""
+        with self._transaction() as session:
+            row = self._security_row(session, name)
+            entry = self._entry_of(session, 'security', row.id, version)
+            if entry is None:
+                raise ConfigError('version', f'{name!r} has no version {version}; its versions are 1 to '
+                                             f'{row.version}: see its history')
+            updated = self._edit_security_in(session, row, json.loads(entry.settings), action='rollback')
             record = self._security_record(session, row)
         self._notify(Change('security', 'edit', updated.name, old_name=name))
         return record
@@ -88,9 +69,67 @@ class SecurityDefinitions(StoreBase):
             self._encrypt_into(row, config, [setting])
             row.updated_at = utc_now()
             session.flush()
+            self._record_security(session, row, 'edit', diff({}, {}, [setting]), _public(config))
             record = self._security_record(session, row)
         self._notify(Change('security', 'edit', name, old_name=name))
         return record
+
+    # ------------------------------------------------------------------ writes in a session
+
+    def _create_security_in(self, session: Session, config: SecurityConfig) -> SecurityDefinition:
+        now = utc_now()
+        duplicate = f'a security definition named {config.name!r} already exists'
+        if session.scalar(select(SecurityDefinition.id).where(SecurityDefinition.name == config.name)):
+            raise ConfigError('name', duplicate)
+        row = SecurityDefinition(**_public(config), created_at=now, updated_at=now)
+        self._encrypt_into(row, config, ENCRYPTED_SETTINGS)
+        session.add(row)
+        self._flush_unique(session, 'name', duplicate)
+        settings = _public(config)
+        self._record_security(session, row, 'create',
+                              diff({}, settings, [name for name in ENCRYPTED_SETTINGS if getattr(config, name)]),
+                              settings)
+        return row
+
+    def _edit_security_in(self, session: Session, row: SecurityDefinition, changes: Mapping[str, Any],
+                          action: str | None = None) -> SecurityConfig:
+        name = row.name
+        if 'sec_type' in changes and changes['sec_type'] != row.sec_type:
+            raise ConfigError('sec_type', 'cannot be changed; create a new definition of the other type')
+        # Validated with the stored secrets in place, so that a new certificate is checked against
+        # the stored key; a secret that no longer decrypts can still be replaced.
+        # An empty secret in the changes, as a form left blank sends, keeps the stored one, and so
+        # does the mask a form or an export shows in its place.
+        replaced = [setting for setting in ENCRYPTED_SETTINGS if changes.get(setting) not in (None, '', MASK)]
+        changes = {key: value for key, value in changes.items()
+                   if key not in ENCRYPTED_SETTINGS or key in replaced}
+        stored = self._decrypted(row, tolerant=True)
+        if 'secret' in replaced and 'key_password' not in replaced and stored.get('key_password'):
+            # A key password belongs to the key it opens: a new key given without one has none.
+            # Kept, it would make an unencrypted new key fail validation, with no way to clear it.
+            changes = {**changes, 'key_password': None}
+            replaced.append('key_password')
+        before = {column: getattr(row, column) for column in PUBLIC_SETTINGS}
+        # Validated once, as it will be stored: the old key without its password would not pass.
+        updated = self._security_config(row, {**stored, **changes})
+        duplicate = f'a security definition named {updated.name!r} already exists'
+        if updated.name != name and session.scalar(
+                select(SecurityDefinition.id).where(SecurityDefinition.name == updated.name)):
+            raise ConfigError('name', duplicate)
+        for column in PUBLIC_SETTINGS:
+            setattr(row, column, getattr(updated, column))
+        self._encrypt_into(row, updated, replaced)
+        row.updated_at = utc_now()
+        self._flush_unique(session, 'name', duplicate)
+        settings = _public(updated)
+        changed = diff(before, settings, replaced)
+        self._record_security(session, row, action or edit_action(changed), changed, settings)
+        return updated
+
+    def _record_security(self, session: Session, row: SecurityDefinition, action: str, changes: dict[str, Any],
+                         settings: dict[str, Any], version: int | None = None) -> None:
+        self._record_change(session, kind='security', object_id=row.id, name=row.name, transport=None,
+                            version=version or row.version, action=action, changes=changes, settings=settings)
 
     def rotate_secrets(self) -> int:
         """Re-encrypt every secret under the first key, in one transaction; how many were re-encrypted.
@@ -124,6 +163,8 @@ class SecurityDefinitions(StoreBase):
             users = self._users_of(session, row.id)
             if users:
                 raise InUse(name, users)
+            settings = {column: getattr(row, column) for column in PUBLIC_SETTINGS}
+            self._record_security(session, row, 'delete', {}, settings, version=row.version + 1)
             session.delete(row)
         self._notify(Change('security', 'delete', name))
 
@@ -192,3 +233,8 @@ class SecurityDefinitions(StoreBase):
     def _security_record(self, session: Session, row: SecurityDefinition) -> SecurityRecord:
         return SecurityRecord(row.id, row.version, utc(row.created_at), utc(row.updated_at),
                               self._security_view(row), tuple(self._users_of(session, row.id)))
+
+
+def _public(config: SecurityConfig) -> dict[str, Any]:
+    """The settings of a definition that are kept in plain text: all but the encrypted ones."""
+    return {name: getattr(config, name) for name in PUBLIC_SETTINGS}
