@@ -6,8 +6,7 @@ import click
 
 from zato_outconn.cli.context import Context, pass_context
 from zato_outconn.cli.output import emit, format_option, render_table
-from zato_outconn.cli.users_command import moment
-from zato_outconn.config.roles import ROLE_NAMES
+from zato_outconn.cli.users_command import RoleChoice, moment
 from zato_outconn.store import TokenRecord
 from zato_outconn.store.tokens import MAX_EXPIRES_DAYS
 
@@ -29,7 +28,7 @@ def _table(records: list[TokenRecord]) -> str:
 
 @tokens.command('create')
 @click.argument('name')
-@click.option('--role', required=True, type=click.Choice(ROLE_NAMES), help='What the token may do.')
+@click.option('--role', required=True, type=RoleChoice(), help='What the token may do.')
 @click.option('--expires-days', 'expires_days', type=int, default=None,
               help=f'Days until the token expires, 1 to {MAX_EXPIRES_DAYS}; without it, it never does.')
 @pass_context

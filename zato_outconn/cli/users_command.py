@@ -17,6 +17,16 @@ from zato_outconn.store.users import check_principal, duplicate_user
 _PASSWORD_HELP = 'Read the password from the first line of stdin (else a hidden prompt on a terminal).'
 
 
+class RoleChoice(click.Choice):
+    """The roles, named on one line when a role is missing, as every error is one line."""
+
+    def __init__(self) -> None:
+        super().__init__(ROLE_NAMES)
+
+    def get_missing_message(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return f'Choose from {", ".join(ROLE_NAMES)}'
+
+
 @click.group()
 def users() -> None:
     """Admin users: who may sign in to the web admin, and with which role."""
@@ -33,7 +43,7 @@ def _table(records: list[UserRecord]) -> str:
 
 @users.command('create')
 @click.argument('name')
-@click.option('--role', required=True, type=click.Choice(ROLE_NAMES), help='What the user may do.')
+@click.option('--role', required=True, type=RoleChoice(), help='What the user may do.')
 @click.option('--password-stdin', 'password_stdin', is_flag=True, help=_PASSWORD_HELP)
 @pass_context
 def users_create(state: Context, name: str, role: str, password_stdin: bool) -> None:
@@ -81,9 +91,9 @@ def users_set_password(state: Context, name: str, password_stdin: bool) -> None:
 
 @users.command('set-role')
 @click.argument('name')
-@click.argument('role', type=click.Choice(ROLE_NAMES))
+@click.argument('role', metavar='ROLE', type=RoleChoice())
 @pass_context
 def users_set_role(state: Context, name: str, role: str) -> None:
-    """Give a user another role; the last admin keeps theirs."""
+    """Give a user another ROLE: viewer, operator or admin; the last admin keeps theirs."""
     record = state.store.set_user_role(name, role)
     click.echo(f'Admin user {record.name!r} now has the role {record.role}')
