@@ -28,6 +28,9 @@ class OutgoingItem:
 
     config: OutconnConfig
     conn: HTTPConnection
+    # The stored row's id and version: what tells a change made elsewhere from one applied already.
+    id: int = 0
+    version: int = 0
 
     @property
     def name(self) -> str:
@@ -121,13 +124,46 @@ class Outgoing:
                     registry._swap(items)
                     self._retire(stale)
 
+    def refresh(self, outconn_ids: set[int], security_ids: set[int]) -> None:
+        """Bring the registry up to date with changes made by any process: the connections of these ids
+        and those using these definitions are rebuilt (new items first, then swapped in), the ones gone
+        are removed, and those already at their stored version are left as they are."""
+        fresh = {template.id: template for template in self._store.load_templates(ids=outconn_ids)} \
+            if outconn_ids else {}
+        secured = {template.id: template for template in self._store.load_templates(security_ids=security_ids)} \
+            if security_ids else {}
+        fresh.update(secured)
+        with self._write_lock:
+            for transport in TRANSPORTS:
+                registry = self.registry(transport)
+                items = dict(registry._items)
+                stale = []
+                for name, item in list(items.items()):
+                    if item.id not in outconn_ids and item.id not in secured:
+                        continue
+                    template = fresh.get(item.id)
+                    if template is not None and item.id not in secured and template.version == item.version \
+                            and template.config.name == name:
+                        del fresh[item.id]  # applied already, by this process's own change
+                        continue
+                    stale.append(items.pop(name))
+                for template in fresh.values():
+                    if template.config.transport == transport:
+                        replaced = items.get(template.config.name)
+                        if replaced is not None:
+                            stale.append(replaced)
+                        items[template.config.name] = self._build(template)
+                registry._swap(items)
+                self._retire(stale)
+
     def close(self) -> None:
         with self._write_lock:
             for transport in TRANSPORTS:
                 self._retire(self.registry(transport)._swap({}).values())
 
     def _build(self, template: Template) -> OutgoingItem:
-        return OutgoingItem(template.config, build_connection(template, self._component))
+        return OutgoingItem(template.config, build_connection(template, self._component), template.id,
+                            template.version)
 
     @staticmethod
     def _retire(items: Iterable[OutgoingItem]) -> None:

@@ -19,7 +19,7 @@ from zato_outconn.store.engine import create_db_engine
 from zato_outconn.store.models import Base, OutgoingConnection, SecurityDefinition
 from zato_outconn.store.schema import check_current, downgrade, head_revision, upgrade
 
-TABLES = {'outgoing_connection', 'security_definition', 'history', 'change_counter', 'admin_user', 'api_token'}
+TABLES = {'outgoing_connection', 'security_definition', 'history', 'change_counter', 'admin_user', 'api_token', 'node'}
 
 
 def differences(engine: Engine) -> list[object]:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from zato_outconn.cli.context import Context, fail
 from zato_outconn.cli.db_command import db
+from zato_outconn.cli.nodes_command import nodes
 from zato_outconn.cli.outconn_command import outconn
 from zato_outconn.cli.security_command import secrets, security
 from zato_outconn.cli.service_command import invoke
@@ -44,7 +45,7 @@ def cli(ctx: click.Context, db_url: str) -> None:
     ctx.call_on_close(state.close)
 
 
-for _command in (db, security, secrets, outconn, export, import_, invoke,
+for _command in (db, security, secrets, outconn, export, import_, nodes, invoke,
                  users, tokens):
     cli.add_command(_command)
 

@@ -179,7 +179,8 @@ def outconn_delete(state: Context, name: str, transport: str | None) -> None:
 def outconn_ping(state: Context, name: str, transport: str | None, cid: str | None, output_format: str) -> None:
     """Call the remote end once with the ping method and report; exits 1 when it is not OK."""
     record = state.store.find_outconn(name, transport)
-    with Runtime(store=state.store) as runtime:
+    # A command runs once: it follows nothing and is no node.
+    with Runtime(store=state.store, sync=False) as runtime:
         result = runtime.outgoing.registry(record.config.transport)[name].conn.ping(cid or new_cid())
     emit(output_format, result.as_dict(), lambda: str(result))
     if not result.ok:

@@ -34,7 +34,8 @@ def invoke(state: Context, service: str, payload: str | None, cid: str | None) -
         fail(f'cannot load service {service!r}: {error}')
     except Exception as error:  # noqa: BLE001 - the module's own code failed on import
         fail(f'cannot load service {service!r}: {type(error).__name__}: {error}')
-    with Runtime(store=state.store) as runtime:
+    # A command runs once: it follows nothing and is no node.
+    with Runtime(store=state.store, sync=False) as runtime:
         try:
             result = runtime.invoke(service_class, payload=request, cid=cid)
         except OutconnError:

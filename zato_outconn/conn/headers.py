@@ -29,6 +29,10 @@ class Component:
     _prefix: str = field(default='', init=False, repr=False)
     _pid: int = field(default=0, init=False, repr=False)
 
+    def process(self) -> str:
+        """``<cluster>/<server>/<host>/<pid>``: the process, as nodes are listed."""
+        return f'{self.cluster}/{self.server}/{self.host}/{os.getpid()}'
+
     def current(self) -> str:
         pid = os.getpid()
         # Recomputed after a fork, when the same object lives on in a child process.

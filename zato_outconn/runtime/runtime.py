@@ -10,6 +10,7 @@ from zato_outconn.registry import Outgoing
 from zato_outconn.runtime.context import current_cid, new_cid
 from zato_outconn.runtime.service import Service, load_service_class
 from zato_outconn.store import Store
+from zato_outconn.sync.follower import Follower
 
 CLUSTER_ENV = 'ZATO_OUTCONN_CLUSTER'
 SERVER_ENV = 'ZATO_OUTCONN_SERVER'
@@ -18,18 +19,26 @@ SERVER_ENV = 'ZATO_OUTCONN_SERVER'
 class Runtime:
     """Loads the connections of one database and invokes services with them.
 
-    The registry follows every change made through this runtime's store at once.
+    The registry follows every change made through this runtime's store at once, and, with sync
+    on (the default), every change any other process commits to the same database, within the
+    poll interval; the runtime is then a node that ``zato-outconn nodes list`` shows. Scripts that
+    want none of that pass ``sync=False``.
     """
 
     def __init__(self, db_url: str | None = None, *, cluster: str | None = None,
-                 server: str | None = None, store: Store | None = None) -> None:
+                 server: str | None = None, store: Store | None = None, sync: bool = True,
+                 poll_interval: float | None = None) -> None:
         # A store handed in belongs to the caller, who closes it.
         self._owns_store = store is None
         self.store = store if store is not None else Store(db_url)
         self.component = Component(cluster=cluster or os.environ.get(CLUSTER_ENV) or 'default',
                                    server=server or os.environ.get(SERVER_ENV) or 'server1')
+        # Read before the registry loads, so that no change committed in between is missed.
+        applied = self.store.last_change() if sync else 0
         self.outgoing = Outgoing(self.store, self.component)
         self.store.subscribe(self.outgoing.apply)
+        self.follower = Follower(self.store, self.outgoing, self.component.process(), applied,
+                                 poll_interval) if sync else None
 
     def invoke(self, service_class: type[Service] | str, payload: Any = None, cid: str | None = None) -> Any:
         """Run one service and return its response payload."""
@@ -44,6 +53,8 @@ class Runtime:
         return service.response.payload
 
     def close(self) -> None:
+        if self.follower is not None:
+            self.follower.stop()
         self.store.unsubscribe(self.outgoing.apply)
         self.outgoing.close()
         if self._owns_store:

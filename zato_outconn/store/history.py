@@ -18,13 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from zato_outconn.exceptions import NotFound
 from zato_outconn.store.base import StoreBase
 from zato_outconn.store.models import ChangeCounter, HistoryEntry, utc_now
 from zato_outconn.store.records import utc
+from zato_outconn.sync.changes import CHANNEL
 
 # What a secret's change reads as: never its value, nor its ciphertext.
 CHANGED = 'changed'
@@ -79,6 +80,21 @@ def edit_action(changes: Mapping[str, Any]) -> str:
     return 'edit'
 
 
+@dataclass(frozen=True)
+class ChangeRow:
+    """One committed change, as other processes learn of it: never settings or secrets."""
+
+    change: int
+    kind: str
+    object_id: int
+    version: int
+    action: str
+
+    def payload(self) -> str:
+        return json.dumps({'change': self.change, 'kind': self.kind, 'id': self.object_id, 'version': self.version,
+                           'action': self.action})
+
+
 class History(StoreBase):
     """Writes and reads the history rows and the change counter."""
 
@@ -111,6 +127,14 @@ class History(StoreBase):
             raise NotFound(f'{kind} with history and id', str(object_id))
         return records
 
+    def changes_since(self, change: int) -> list[ChangeRow]:
+        """What every change after this one touched, in order: enough to reload only that."""
+        with self._sessions() as session:
+            found = session.execute(select(HistoryEntry.change, HistoryEntry.kind, HistoryEntry.object_id,
+                                           HistoryEntry.version, HistoryEntry.action)
+                                    .where(HistoryEntry.change > change).order_by(HistoryEntry.change))
+            return [ChangeRow(*row) for row in found]
+
     def deleted_object_id(self, kind: str, name: str, transport: str | None = None) -> int:
         """The id of the object of this name deleted last, to read its history by."""
         query = select(HistoryEntry.object_id).where(
@@ -136,6 +160,10 @@ class History(StoreBase):
         session.add(HistoryEntry(change=change, kind=kind, object_id=object_id, object_name=name, transport=transport,
                                  version=version, changed_at=utc_now(), changed_by=self.current_actor(),
                                  action=action, changes=_json(changes), settings=_json(settings)))
+        if session.get_bind().dialect.name == 'postgresql':
+            # Delivered to every listener when, and only if, the transaction commits.
+            session.execute(select(func.pg_notify(CHANNEL, ChangeRow(change, kind, object_id, version, action)
+                                                  .payload())))
         return int(change)
 
 

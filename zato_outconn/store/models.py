@@ -162,3 +162,20 @@ class APIToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Node(Base):
+    """A running process that follows the database: who it is and which change it has applied."""
+
+    __tablename__ = 'node'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The component string its requests carry: <cluster>/<server>/<host>/<pid>.
+    component: Mapped[str] = mapped_column(String(500), nullable=False)
+    host: Mapped[str] = mapped_column(String(255), nullable=False)
+    pid: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    applied_change: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Seconds between heartbeats, so that readers know when a node has gone silent.
+    interval: Mapped[float] = mapped_column(Float, nullable=False)

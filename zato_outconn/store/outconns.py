@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -141,11 +141,17 @@ class Outconns(SecurityDefinitions):
             session.delete(row)
         self._notify(Change('outconn', 'delete', name, transport))
 
-    def load_templates(self, *, transport: str | None = None, name: str | None = None,
-                       security: str | None = None) -> list[Template]:
-        """Templates with decrypted security, optionally only those of one name or one definition."""
+    def load_templates(self, *, transport: str | None = None, name: str | None = None, security: str | None = None,
+                       ids: Collection[int] | None = None,
+                       security_ids: Collection[int] | None = None) -> list[Template]:
+        """Templates with decrypted security, optionally only those of one name or one definition, or
+        those of these ids or using these definitions."""
         with self._sessions() as session:
             query = select(OutgoingConnection)
+            if ids is not None:
+                query = query.where(OutgoingConnection.id.in_(list(ids)))
+            if security_ids is not None:
+                query = query.where(OutgoingConnection.security_id.in_(list(security_ids)))
             if transport is not None:
                 query = query.where(OutgoingConnection.transport == transport)
             if name is not None:
@@ -161,7 +167,7 @@ class Outconns(SecurityDefinitions):
                     if row.security.id not in securities:
                         securities[row.security.id] = self._decrypted_security(row.security)
                     security_config, problem = securities[row.security.id]
-                templates.append(Template(self._outconn_config(row), security_config, problem))
+                templates.append(Template(self._outconn_config(row), security_config, problem, row.id, row.version))
             return templates
 
     # ------------------------------------------------------------------ rows and records

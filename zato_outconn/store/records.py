@@ -51,6 +51,9 @@ class Template:
     security: SecurityConfig | None = field(repr=False)
     # Why the connection cannot be called (a secret that does not decrypt), or None.
     problem: str | None = None
+    # The row's id and version, by which processes that follow the database tell what changed.
+    id: int = 0
+    version: int = 0
 
 
 def utc(moment: datetime) -> datetime:

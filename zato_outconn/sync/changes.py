@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
 
+# The PostgreSQL channel the store notifies of every change, with its number, kind, id and version.
+CHANNEL = 'zato_outconn_changes'
+
 
 @dataclass(frozen=True)
 class Change:
