@@ -6,22 +6,46 @@ each line out its JSON answer:
 - ``{"get": NAME}``: what the registry has for that plain_http name (host, is_active) and the
   change the process has applied;
 - ``{"call": NAME}``: one GET through the connection, with the status or the error;
-- ``{"burst": NAME, "count": N}``: N calls at once from N threads, and how many succeeded.
+- ``{"burst": NAME, "count": N}``: N calls at once from N threads, and how many succeeded;
+- ``{"ticks": SECONDS}``: the longest a thread sleeping 10 ms at a time waited for its turn, which
+  under gevent tells whether anything (the follower) blocked the hub.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from zato_outconn import CallError, Runtime
 
 
+def longest_gap(seconds: float) -> float:
+    gaps: list[float] = []
+
+    def tick() -> None:
+        end = time.monotonic() + seconds
+        last = time.monotonic()
+        while last < end:
+            time.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    ticker.join()
+    return max(gaps)
+
+
 def answer(runtime: Runtime, command: dict[str, Any]) -> dict[str, Any]:
     assert runtime.follower is not None
     applied = runtime.follower.applied
+    if 'ticks' in command:
+        return {'applied': applied, 'longest_gap': longest_gap(float(command['ticks']))}
     name = command.get('get') or command.get('call') or command.get('burst')
     item = runtime.outgoing.plain_http.get(str(name))
     if 'get' in command:

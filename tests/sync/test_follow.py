@@ -15,6 +15,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import trustme
 
 from zato_outconn import OutconnConfig, SecurityConfig, Store
 from zato_outconn.sync.changes import CHANNEL
@@ -22,6 +23,7 @@ from zato_outconn.sync.changes import CHANNEL
 from tests.conftest import upgraded
 from tests.support.cli_runner import basic_token
 from tests.support.servers import RecordingServer
+from tests.support.tls_servers import TLSServer, client_identity
 
 INTERVAL = 0.2
 DEADLINE = 10.0
@@ -31,9 +33,9 @@ CHECKOUT = Path(__file__).resolve().parents[2]
 class NodeProcess:
     """One separate process running a following Runtime on the database."""
 
-    def __init__(self, db_url: str, interval: float = INTERVAL) -> None:
+    def __init__(self, db_url: str, interval: float = INTERVAL, module: str = 'tests.support.node_process') -> None:
         self.process = subprocess.Popen(
-            [sys.executable, '-m', 'tests.support.node_process', db_url, str(interval)], cwd=CHECKOUT,
+            [sys.executable, '-m', module, db_url, str(interval)], cwd=CHECKOUT,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
         started = self._read()
         assert started.get('ready'), started
@@ -215,3 +217,33 @@ def test_a_database_restart_loses_nothing(own_postgres: Any, http_server: Record
     finally:
         node.close()
         store.close()
+
+
+def test_a_new_client_certificate_reaches_every_process(store: Store, nodes: Callable[[], NodeProcess]) -> None:
+    ca = trustme.CA()
+    one, two = client_identity(ca, 'client-one'), client_identity(ca, 'client-two')
+    with TLSServer(ca, client_ca=ca) as server:
+        store.create_security(one.definition('bank-cert'))
+        store.create_outconn(OutconnConfig(name='Bank', host=server.url, ca_bundle=ca.cert_pem.bytes().decode(),
+                                           security='bank-cert'))
+        node = nodes()
+        assert node.until(lambda answer: 'status' in answer, call='Bank')['json']['client'] == 'client-one'
+        store.edit_security('bank-cert', {'client_cert': two.cert_pem, 'secret': two.key_pem})
+        # The pool with the old certificate in its TLS context is replaced, in the other process too.
+        node.until(lambda answer: answer['json']['client'] == 'client-two', call='Bank')
+
+
+@pytest.mark.parametrize('empty_db_url', ['postgresql'], indirect=True)
+def test_under_gevent_the_listener_never_blocks_the_hub(store: Store, db_url: str,
+                                                        http_server: RecordingServer) -> None:
+    node = NodeProcess(db_url, interval=1.0, module='tests.support.gevent_node')
+    try:
+        store.create_outconn(OutconnConfig(name='CRM', host='http://a.example.com'))
+        node.until(lambda answer: answer['host'] == 'http://a.example.com', get='CRM')
+        # The listener waits on its socket for a whole interval at a time; other greenlets still run.
+        assert node.ask(ticks=2.5)['longest_gap'] < 0.3
+        store.edit_outconn('plain_http', 'CRM', {'host': http_server.url})
+        node.until(lambda answer: answer['host'] == http_server.url, get='CRM')
+        assert node.ask(call='CRM')['status'] == 200
+    finally:
+        node.close()
