@@ -18,10 +18,11 @@ import pytest
 import trustme
 
 from zato_outconn import OutconnConfig, SecurityConfig, Store
+from zato_outconn.store.secret_box import KEYS_ENV
 from zato_outconn.sync.changes import CHANNEL
 
 from tests.conftest import upgraded
-from tests.support.cli_runner import basic_token
+from tests.support.cli_runner import CLI, basic_token
 from tests.support.servers import RecordingServer
 from tests.support.tls_servers import TLSServer, client_identity
 
@@ -160,17 +161,28 @@ def test_calls_in_flight_across_an_edit_all_succeed(store: Store, nodes: Callabl
     assert answer['ok'] == answer['count'] == 200
 
 
-def test_a_killed_process_shows_as_silent(store: Store, nodes: Callable[[], NodeProcess]) -> None:
-    node = nodes()
-    os.kill(node.pid, signal.SIGKILL)
-    node.process.wait(timeout=10)
+def test_a_killed_process_shows_as_silent_then_is_forgotten(store: Store, db_url: str, tmp_path: Path,
+                                                            nodes: Callable[[], NodeProcess]) -> None:
+    alive, killed = nodes(), nodes()
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.process.wait(timeout=10)
     deadline = time.monotonic() + DEADLINE
     while True:
-        [record] = [record for record in store.list_nodes() if record.pid == node.pid]
+        [record] = [record for record in store.list_nodes() if record.pid == killed.pid]
         if record.status(store.last_change(), datetime.now(timezone.utc)) == 'silent':
             break
         assert time.monotonic() < deadline
         time.sleep(0.1)
+
+    cli = CLI(tmp_path, **{KEYS_ENV: os.environ.get(KEYS_ENV)})
+    listed = {item['pid']: item for item in cli.ok('--db', db_url, 'nodes', 'list', '--format', 'json').json}
+    assert (listed[alive.pid]['status'], listed[killed.pid]['status']) == ('current', 'silent')
+    table = cli.ok('--db', db_url, 'nodes', 'list').out
+    assert table.startswith(f'latest change: {store.last_change()}') and 'silent' in table and 'current' in table
+
+    # Long silent nodes are forgotten; the living one beats again at once.
+    store.prune_nodes(silent_for=3 * INTERVAL)
+    assert killed.pid not in {record.pid for record in store.list_nodes()}
 
 
 @pytest.mark.parametrize('empty_db_url', ['postgresql'], indirect=True)
