@@ -7,6 +7,7 @@ admin are imported when a connection or command first needs them.
 from zato_outconn.config import OutconnConfig, SecurityConfig, SecurityView
 from zato_outconn.conn.ping import PingResult
 from zato_outconn.exceptions import (
+    BadResponse,
     CallError,
     ConfigError,
     Conflict,
@@ -22,13 +23,17 @@ from zato_outconn.exceptions import (
     PoolTimeout,
     ReadTimeout,
     RequestError,
+    ResponseInterrupted,
+    ResponseTooLarge,
     SchemaError,
     SecretsError,
     SOAPError,
     SOAPFault,
+    StoreError,
     Timeout,
     TLSError,
     TokenError,
+    TotalTimeout,
     TransportError,
     WSDLError,
 )
@@ -38,6 +43,7 @@ from zato_outconn.store import Store
 from zato_outconn.version import __version__
 
 __all__ = [
+    'BadResponse',
     'CallError',
     'ConfigError',
     'Conflict',
@@ -57,6 +63,8 @@ __all__ = [
     'PoolTimeout',
     'ReadTimeout',
     'RequestError',
+    'ResponseInterrupted',
+    'ResponseTooLarge',
     'Runtime',
     'SOAPError',
     'SOAPFault',
@@ -66,9 +74,11 @@ __all__ = [
     'SecurityView',
     'Service',
     'Store',
+    'StoreError',
     'TLSError',
     'Timeout',
     'TokenError',
+    'TotalTimeout',
     'TransportError',
     'WSDLError',
     '__version__',

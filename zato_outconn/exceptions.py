@@ -9,6 +9,7 @@ The whole tree::
     ├── InUse                     a security definition cannot be deleted while connections use it
     ├── Conflict                  the row was changed by someone else since it was read
     ├── SchemaError               the database schema is missing or out of date
+    ├── StoreError                the database cannot be reached, read or written (says what to do)
     └── CallError                 a call through a connection failed; carries name, method, URL and cid
         ├── SecretsError          secrets cannot be encrypted or decrypted (keys missing or wrong), or a
         │                         definition has none to apply; raised by the store too, without a call
@@ -20,9 +21,13 @@ The whole tree::
         │   ├── Timeout
         │   │   ├── ConnectTimeout
         │   │   ├── ReadTimeout
-        │   │   └── PoolTimeout   every socket of the pool stayed busy
+        │   │   ├── PoolTimeout   every socket of the pool stayed busy
+        │   │   └── TotalTimeout  the whole call took longer than total_timeout
         │   ├── ConnectError      connection refused, DNS failure, proxy failure, dropped connection
-        │   └── TLSError          certificate or handshake failure
+        │   ├── TLSError          certificate or handshake failure
+        │   ├── BadResponse       the answer broke HTTP (a bad status line, headers, Content-Length)
+        │   ├── ResponseInterrupted  the connection dropped while the answer was being read
+        │   └── ResponseTooLarge  a prefetched body was larger than max_response_size
         └── SOAPError             a SOAP call did not give a SOAP answer to use
             ├── SOAPFault         the answer is a Fault: code, subcode, reason, actor, detail
             ├── NotSOAPResponse   the answer is no SOAP envelope (an HTML error page, say)
@@ -134,6 +139,10 @@ class CallError(OutconnError):
         self.add_note(f'in a call of connection {name!r}: {method} {url} (cid {cid})')
 
 
+class StoreError(OutconnError):
+    """The database cannot be reached, read or written; the message says what to do."""
+
+
 class SecretsError(CallError):
     """Secrets cannot be encrypted or decrypted with the keys configured, or a definition has none."""
 
@@ -186,12 +195,28 @@ class PoolTimeout(Timeout):
     """Every socket of the connection's pool (pool_size) stayed busy for the connect timeout."""
 
 
+class TotalTimeout(Timeout):
+    """The whole call (connect, headers and a prefetched body) took longer than total_timeout."""
+
+
 class ConnectError(TransportError):
     """The connection was refused, the name did not resolve, or the connection dropped."""
 
 
 class TLSError(TransportError):
     """The TLS handshake failed or the server certificate was not trusted."""
+
+
+class BadResponse(TransportError):
+    """The remote end answered something that is not valid HTTP."""
+
+
+class ResponseInterrupted(TransportError):
+    """The connection dropped, or stalled past a limit, while the answer's body was being read."""
+
+
+class ResponseTooLarge(TransportError):
+    """A prefetched body was larger than the connection's max_response_size."""
 
 
 class SOAPError(CallError):

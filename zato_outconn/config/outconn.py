@@ -32,6 +32,11 @@ HTTP_METHODS = ('GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS')
 DATA_FORMATS = ('json', 'form', 'none')
 
 DEFAULT_TIMEOUT = 10.0
+# A call's whole time, unless total_timeout says otherwise: this many times its connect and read
+# timeouts together, so that a body trickled a byte at a time still ends.
+TOTAL_TIMEOUT_FACTOR = 3
+DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
+MAX_RESPONSE_SIZE_LIMIT = 2 ** 40
 SOAP_ONLY = ('soap_action', 'wsdl', 'wsdl_service', 'wsdl_port')
 
 Transport = Literal['plain_http', 'soap']
@@ -91,6 +96,13 @@ class OutconnConfig(ConfigModel):
     is_active: Switch = Field(True, description='Whether the connection may be called.')
     connect_timeout: Seconds = Field(DEFAULT_TIMEOUT, description='Seconds to wait for a connection.')
     read_timeout: Seconds = Field(DEFAULT_TIMEOUT, description='Seconds to wait for an answer.')
+    total_timeout: Annotated[Annotated[float, Field(gt=0, allow_inf_nan=False)] | None,
+                             checked(check_seconds, nullable=True)] = Field(
+        None, description='Seconds a whole call may take, from connecting to the last byte of a prefetched body; '
+                          f'unset, {TOTAL_TIMEOUT_FACTOR} times the connect and read timeouts together.')
+    max_response_size: Annotated[int, Field(ge=1, le=MAX_RESPONSE_SIZE_LIMIT),
+                                 checked(check_int, 1, MAX_RESPONSE_SIZE_LIMIT)] = Field(
+        DEFAULT_MAX_RESPONSE_SIZE, description='Bytes a prefetched body may have; more raises ResponseTooLarge.')
     pool_size: Annotated[int, Field(ge=1, le=1000), checked(check_int, 1, 1000)] = Field(
         20, description='Most sockets open to the remote end at once, 1-1000; callers beyond that wait '
                         'for one, for the connect timeout at most.')
@@ -146,6 +158,13 @@ class OutconnConfig(ConfigModel):
     def timeout(self) -> tuple[float, float]:
         """``(connect, read)`` as requests takes it."""
         return (self.connect_timeout, self.read_timeout)
+
+    @property
+    def deadline(self) -> float:
+        """Seconds a whole call may take: total_timeout, or its default from the other timeouts."""
+        if self.total_timeout is not None:
+            return self.total_timeout
+        return TOTAL_TIMEOUT_FACTOR * (self.connect_timeout + self.read_timeout)
 
     @property
     def address(self) -> str:

@@ -9,7 +9,19 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column, relationship
 
 
@@ -80,6 +92,8 @@ class OutgoingConnection(_Versioned, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False)
     connect_timeout: Mapped[float] = mapped_column(Float, nullable=False)
     read_timeout: Mapped[float] = mapped_column(Float, nullable=False)
+    total_timeout: Mapped[float | None] = mapped_column(Float)
+    max_response_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
     pool_size: Mapped[int] = mapped_column(Integer, nullable=False)
     ping_method: Mapped[str] = mapped_column(String(16), nullable=False)
     data_format: Mapped[str] = mapped_column(String(16), nullable=False)
