@@ -6,6 +6,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from zato_outconn.cli.context import Context, pass_context
+from zato_outconn.store.base import check_sqlite_file, database_errors
 from zato_outconn.store.engine import create_db_engine
 from zato_outconn.store.schema import upgrade
 
@@ -19,9 +20,12 @@ def db() -> None:
 @pass_context
 def db_upgrade(state: Context) -> None:
     """Create the schema, or bring it up to this version."""
+    # The file may be created, its folder not: a missing folder or a path through a file is named.
+    check_sqlite_file(make_url(state.db_url), must_exist=False)
     engine = create_db_engine(state.db_url)
     try:
-        upgrade(engine)
+        with database_errors(engine.url):
+            upgrade(engine)
     finally:
         engine.dispose()
     # The URL as given (postgresql://, not the driver it maps to), without its password.

@@ -1,19 +1,40 @@
-"""Database URLs and engines: SQLite by default, PostgreSQL for clusters."""
+"""Database URLs and engines: SQLite by default, PostgreSQL for clusters; how long a write waits for a lock."""
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
+from zato_outconn.exceptions import ConfigError
+
 DB_ENV = 'ZATO_OUTCONN_DB'
 DEFAULT_DB_URL = 'sqlite:///zato-outconn.db'
+LOCK_TIMEOUT_ENV = 'ZATO_OUTCONN_LOCK_TIMEOUT'
+# Long enough for another writer's short transaction, short enough that a held row is reported, not waited on.
+DEFAULT_LOCK_TIMEOUT = 5.0
 
 
 def resolve_db_url(url: str | None = None) -> str:
     """The URL given, else ``ZATO_OUTCONN_DB``, else an SQLite file in the working folder."""
     return url or os.environ.get(DB_ENV) or DEFAULT_DB_URL
+
+
+def lock_timeout(value: float | str | None = None) -> float:
+    """Seconds a statement waits for a lock another session holds: the value given, else the environment, else 5."""
+    raw = value if value is not None else os.environ.get(LOCK_TIMEOUT_ENV) or DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ConfigError(LOCK_TIMEOUT_ENV, f'must be a number of seconds; got {raw!r}') from None
+    # Zero would mean "wait forever" on PostgreSQL but "never wait" on SQLite: refused rather than ambiguous.
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigError(LOCK_TIMEOUT_ENV, f'must be a positive number of seconds; got {raw!r}')
+    return seconds
 
 
 def normalise_url(url: str) -> URL:
@@ -24,17 +45,59 @@ def normalise_url(url: str) -> URL:
     return parsed
 
 
-def create_db_engine(url: str) -> Engine:
+def sqlite_path(url: URL) -> str | None:
+    """The file an SQLite URL opens (``file:`` URIs too), or None for an in-memory database or another backend."""
+    if url.get_backend_name() != 'sqlite' or url.database in (None, '', ':memory:'):
+        return None
+    path = url.database
+    assert path is not None
+    if path.startswith('file:') and str(url.query.get('uri', '')).lower() in ('true', '1'):
+        from urllib.parse import unquote
+
+        path = path[len('file:'):].split('?', 1)[0]
+        # file:///abs/path has an empty authority before the path; file:rel/path has none.
+        if path.startswith('//'):
+            path = path[2:]
+        if path in ('', ':memory:') or url.query.get('mode') == 'memory':
+            return None
+        path = unquote(path)
+    return path
+
+
+def create_db_engine(url: str, *, timeout: float | None = None) -> Engine:
+    """An engine whose statements wait at most ``timeout`` (see lock_timeout) for a lock, on either backend."""
     parsed = normalise_url(url)
+    milliseconds = max(1, round(lock_timeout(timeout) * 1000))
     engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != 'sqlite')
     if parsed.get_backend_name() == 'sqlite':
-        event.listen(engine, 'connect', _sqlite_on_connect)
+        event.listen(engine, 'connect', _sqlite_on_connect(milliseconds))
+    elif parsed.get_backend_name() == 'postgresql':
+        event.listen(engine, 'connect', _postgresql_on_connect(milliseconds))
     return engine
 
 
-def _sqlite_on_connect(dbapi_connection: object, _record: object) -> None:
-    # SQLite ignores foreign keys unless asked, and a busy timeout lets several processes share a file.
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute('PRAGMA foreign_keys=ON')
-    cursor.execute('PRAGMA busy_timeout=5000')
-    cursor.close()
+def _sqlite_on_connect(milliseconds: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # SQLite ignores foreign keys unless asked; the busy timeout is how long a write waits for
+        # another process's lock on the file before "database is locked".
+        cursor = dbapi_connection.cursor()
+        cursor.execute('PRAGMA foreign_keys=ON')
+        cursor.execute(f'PRAGMA busy_timeout={int(milliseconds)}')
+        cursor.close()
+
+    return on_connect
+
+
+def _postgresql_on_connect(milliseconds: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Without it an edit waits as long as another session holds the row. Set in autocommit, as
+        # a SET inside the driver's implicit transaction would be undone by the pool's first rollback.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(f"SET lock_timeout = '{int(milliseconds)}ms'")
+        finally:
+            dbapi_connection.autocommit = autocommit
+
+    return on_connect
