@@ -14,6 +14,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Self
 
+from annotated_types import MaxLen
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, ValidationInfo
 from pydantic_core import PydanticUndefined
 
@@ -121,6 +122,12 @@ class ConfigModel(BaseModel):
         return None if default is PydanticUndefined else default
 
     @classmethod
+    def max_length_of(cls, name: str) -> int | None:
+        """The most characters the field may have (its database column's length), or None for no limit."""
+        lengths = [item.max_length for item in cls.model_fields[name].metadata if isinstance(item, MaxLen)]
+        return min(lengths) if lengths else None
+
+    @classmethod
     def help_of(cls, name: str) -> str:
         return cls.model_fields[name].description or ''
 
@@ -202,6 +209,9 @@ def _config_error(error: ValidationError, model: type[ConfigModel]) -> ConfigErr
             errors.extend(cause.errors)
         elif item['type'] == 'missing':
             errors.append((field, 'is required'))
+        elif item['type'] == 'string_too_long':
+            # pydantic's words say "String"; ours name the limit and the fix, never the value.
+            errors.append((field, f'must be at most {item["ctx"]["max_length"]} characters long; shorten it'))
         elif item['type'] == 'extra_forbidden':
             errors.append((field, f'is not a setting; known settings are {", ".join(sorted(model.model_fields))}'))
         else:

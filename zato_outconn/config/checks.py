@@ -13,12 +13,21 @@ from urllib.parse import SplitResult, urlsplit
 
 from zato_outconn.exceptions import ConfigError
 
+# The longest text each kind of setting may be: the length of its database column (store.models),
+# checked by the model so that every database refuses the same values, and names the field.
 MAX_NAME_LENGTH = 200
+MAX_URL_LENGTH = 2000
+MAX_CHOICE_LENGTH = 16
+MAX_KIND_LENGTH = 32
+MAX_CLIENT_ID_LENGTH = 500
 
 # RFC 9110 token characters: what a header name may be made of.
-_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _MEDIA_TYPE = re.compile(r'^[!#$%&\'*+\-.^_`|~0-9A-Za-z]+/[!#$%&\'*+\-.^_`|~0-9A-Za-z]+(\s*;.*)?$')
-CONTROL = re.compile(r'[\x00-\x1f\x7f]')
+# Control characters: C0, DEL and C1, whose NEL (U+0085) some log readers and editors take as a line break.
+# An IPv6 host: the address in brackets, then nothing or a port.
+_BRACKETED = re.compile(r'\[[^\[\]@]+\](:[0-9]*)?')
+CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f]')
 
 WSDL_NAMESPACE = 'http://schemas.xmlsoap.org/wsdl/'
 
@@ -64,7 +73,7 @@ def check_header_name(field: str, value: object, *, optional: bool) -> str:
     if optional and value == '':
         return ''
     # fullmatch: with match, '$' would also let a trailing line break through.
-    if not isinstance(value, str) or not _HEADER_NAME.fullmatch(value):
+    if not isinstance(value, str) or not HEADER_NAME.fullmatch(value):
         raise ConfigError(field, f'must be an HTTP header name (letters, digits and -); got {value!r}')
     return value
 
@@ -102,7 +111,15 @@ def check_url(field: str, value: object, *, allow_query: bool = False) -> SplitR
     shown = repr(value) if '@' not in value else 'a URL with an @ in it (not shown)'
     if CONTROL.search(value) or ' ' in value:
         raise ConfigError(field, 'must not contain spaces or control characters')
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        # urlsplit checks what is inside brackets, not what follows them: http://[::1]x:80.
+        if ('[' in parts.netloc or ']' in parts.netloc) and not _BRACKETED.fullmatch(parts.netloc):
+            raise ValueError(value)
+    except ValueError:
+        # urlsplit's own words may quote the host; ours say what to fix.
+        raise ConfigError(field, 'is not a valid URL; an IPv6 address goes in brackets, as in '
+                                 f'http://[::1]:8080; got {shown}') from None
     if '@' in value.split('?', 1)[0].split('#', 1)[0]:
         raise ConfigError(field, 'must not contain a username or password; use a security definition')
     if parts.scheme not in ('http', 'https'):
@@ -110,9 +127,12 @@ def check_url(field: str, value: object, *, allow_query: bool = False) -> SplitR
     if not parts.hostname:
         raise ConfigError(field, f'must name a host, as in https://example.com:8080; got {shown}')
     try:
-        _ = parts.port  # reading it validates it
+        port = parts.port  # reading it validates it
     except ValueError:
-        raise ConfigError(field, f'has an invalid port; got {shown}') from None
+        port = 0
+    if port == 0:
+        # Port 0 means "any port" to a listener; no server can be reached there.
+        raise ConfigError(field, f'has an invalid port; use 1 to 65535; got {shown}')
     if parts.fragment or (parts.query and not allow_query):
         raise ConfigError(field, 'must not contain a query string or fragment' if not allow_query
                           else 'must not contain a fragment (#)')

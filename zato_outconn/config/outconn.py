@@ -9,7 +9,10 @@ from pydantic import Field, model_validator
 
 from zato_outconn.config.base import ConfigModel, Problems, checked
 from zato_outconn.config.checks import (
+    MAX_CHOICE_LENGTH,
+    MAX_KIND_LENGTH,
     MAX_NAME_LENGTH,
+    MAX_URL_LENGTH,
     check_bool,
     check_ca_bundle,
     check_choice,
@@ -37,6 +40,8 @@ DEFAULT_TIMEOUT = 10.0
 TOTAL_TIMEOUT_FACTOR = 3
 DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
 MAX_RESPONSE_SIZE_LIMIT = 2 ** 40
+# The one column shorter than the kinds of choice: '1.1' or '1.2'.
+MAX_SOAP_VERSION_LENGTH = 8
 SOAP_ONLY = ('soap_action', 'wsdl', 'wsdl_service', 'wsdl_port')
 
 Transport = Literal['plain_http', 'soap']
@@ -87,12 +92,15 @@ class OutconnConfig(ConfigModel):
 
     name: Name = Field(description='Name of the connection, unique per transport.')
     host: Annotated[str, checked(_check_host)] = Field(
+        max_length=MAX_URL_LENGTH,
         description='Base URL: scheme, host and port, no path (http://crm.example.com:8080).')
     transport: Annotated[Transport, _choice(TRANSPORTS)] = Field(
-        'plain_http', description='plain_http or soap.')
+        'plain_http', max_length=MAX_KIND_LENGTH, description='plain_http or soap.')
     url_path: Annotated[str, checked(_check_url_path)] = Field(
-        '/', description='Path with {placeholders} filled from params, e.g. /customers/{cust_id}.')
-    security: OptionalName = Field(None, description='Name of the security definition to use.')
+        '/', max_length=MAX_URL_LENGTH,
+        description='Path with {placeholders} filled from params, e.g. /customers/{cust_id}.')
+    security: OptionalName = Field(
+        None, max_length=MAX_NAME_LENGTH, description='Name of the security definition to use.')
     is_active: Switch = Field(True, description='Whether the connection may be called.')
     connect_timeout: Seconds = Field(DEFAULT_TIMEOUT, description='Seconds to wait for a connection.')
     read_timeout: Seconds = Field(DEFAULT_TIMEOUT, description='Seconds to wait for an answer.')
@@ -107,36 +115,41 @@ class OutconnConfig(ConfigModel):
         20, description='Most sockets open to the remote end at once, 1-1000; callers beyond that wait '
                         'for one, for the connect timeout at most.')
     ping_method: Annotated[HTTPMethod, checked(_check_method)] = Field(
-        'HEAD', description='HTTP method ping uses.')
+        'HEAD', max_length=MAX_CHOICE_LENGTH, description='HTTP method ping uses.')
     data_format: Annotated[DataFormat, _choice(DATA_FORMATS)] = Field(
-        'json', description=f'How dict and list bodies are sent: {", ".join(DATA_FORMATS)}.')
+        'json', max_length=MAX_CHOICE_LENGTH,
+        description=f'How dict and list bodies are sent: {", ".join(DATA_FORMATS)}.')
     content_type: Annotated[str | None, checked(check_media_type, nullable=True)] = Field(
-        None, description="Content-Type of request bodies, overriding the data format's.")
+        None, max_length=MAX_NAME_LENGTH, description="Content-Type of request bodies, overriding the data format's.")
     validate_tls: Switch = Field(True, description='Verify the server certificate.')
     ca_bundle: Annotated[str | None, checked(check_ca_bundle, nullable=True)] = Field(
         None, repr=False, description='PEM CA certificates to trust instead of the system ones.')
     proxy: Annotated[str | None, checked(check_url_text, nullable=True)] = Field(
-        None, description='Proxy URL, http:// or https://, without credentials.')
+        None, max_length=MAX_URL_LENGTH, description='Proxy URL, http:// or https://, without credentials.')
     follow_redirects: Switch = Field(False, description='Follow redirects.')
     max_redirects: Annotated[int, Field(ge=1, le=100), checked(check_int, 1, 100)] = Field(
         10, description='Most redirects followed when following them.')
     # The X-Zato headers can be renamed per connection; an empty name switches that header off.
     cid_header: Annotated[str, _header(True)] = Field(
-        'X-Zato-CID', description='Name of the correlation ID header; empty to leave it out.')
+        'X-Zato-CID', max_length=MAX_NAME_LENGTH,
+        description='Name of the correlation ID header; empty to leave it out.')
     component_header: Annotated[str, _header(True)] = Field(
-        'X-Zato-Component', description='Name of the component header; empty to leave it out.')
+        'X-Zato-Component', max_length=MAX_NAME_LENGTH,
+        description='Name of the component header; empty to leave it out.')
     msg_ts_header: Annotated[str, _header(True)] = Field(
-        'X-Zato-Msg-TS', description='Name of the timestamp header; empty to leave it out.')
+        'X-Zato-Msg-TS', max_length=MAX_NAME_LENGTH, description='Name of the timestamp header; empty to leave it out.')
     # SOAP only. wsdl is a URL or the WSDL document itself, kept in the database.
     soap_version: Annotated[SOAPVersion, _choice(SOAP_VERSIONS)] = Field(
-        '1.1', description='SOAP version, 1.1 or 1.2 (soap).')
+        '1.1', max_length=MAX_SOAP_VERSION_LENGTH, description='SOAP version, 1.1 or 1.2 (soap).')
     soap_action: Annotated[str | None, checked(check_soap_action, nullable=True)] = Field(
-        None, description='SOAPAction (1.1) or action parameter (1.2) of posted bodies (soap).')
+        None, max_length=MAX_URL_LENGTH,
+        description='SOAPAction (1.1) or action parameter (1.2) of posted bodies (soap).')
     wsdl: Annotated[str | None, checked(check_wsdl, nullable=True)] = Field(
         None, repr=False, description='URL of the WSDL for conn.client, or the WSDL document itself (soap).')
     wsdl_service: OptionalName = Field(
-        None, description='Service of the WSDL to use, if it has several (soap).')
-    wsdl_port: OptionalName = Field(None, description='Port of the WSDL service to use, if it has several (soap).')
+        None, max_length=MAX_NAME_LENGTH, description='Service of the WSDL to use, if it has several (soap).')
+    wsdl_port: OptionalName = Field(
+        None, max_length=MAX_NAME_LENGTH, description='Port of the WSDL service to use, if it has several (soap).')
 
     @model_validator(mode='after')
     def _check_soap(self) -> OutconnConfig:

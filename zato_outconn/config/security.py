@@ -17,7 +17,11 @@ from pydantic import Field, model_validator
 from zato_outconn.config.base import ConfigModel, Problems, checked
 from zato_outconn.config.checks import (
     CONTROL,
+    MAX_CHOICE_LENGTH,
+    MAX_CLIENT_ID_LENGTH,
+    MAX_KIND_LENGTH,
     MAX_NAME_LENGTH,
+    MAX_URL_LENGTH,
     check_choice,
     check_header_name,
     check_int,
@@ -158,28 +162,30 @@ class SecurityConfig(ConfigModel):
     name: Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH), checked(check_name)] = Field(
         description='Name of the definition, unique.')
     sec_type: Annotated[SecType, checked(check_choice, SEC_TYPES)] = Field(
-        description=f'The type: {", ".join(SEC_TYPES)}.')
+        max_length=MAX_KIND_LENGTH, description=f'The type: {", ".join(SEC_TYPES)}.')
     username: Annotated[str | None, _optional(_check_username)] = Field(
-        None, description='User name (basic_auth, digest, ntlm as DOMAIN\\user, wss).')
+        None, max_length=MAX_NAME_LENGTH, description='User name (basic_auth, digest, ntlm as DOMAIN\\user, wss).')
     header_name: Annotated[str | None, checked(check_header_name, nullable=True, optional=False)] = Field(
-        None, description='Header that carries the key (apikey; default X-API-Key).')
+        None, max_length=MAX_NAME_LENGTH, description='Header that carries the key (apikey; default X-API-Key).')
     secret: Annotated[str | None, _optional(_check_text)] = Field(
         None, repr=False, description='The password, key, token, client secret or private key (write-only).')
     password_type: Annotated[Literal['text', 'digest'] | None, _choice('text', 'digest')] = Field(
-        None, description='How wss sends the password: text (default) or digest.')
+        None, max_length=MAX_CHOICE_LENGTH, description='How wss sends the password: text (default) or digest.')
     timestamp_ttl: Annotated[Annotated[int, Field(ge=1, le=86400)] | None, _optional(check_int, 1, 86400)] = Field(
         None, description='Add a wsu:Timestamp that expires after this many seconds (wss).')
     token_url: Annotated[str | None, checked(check_url_text, nullable=True, allow_query=True)] = Field(
-        None, description='Token endpoint of the authorisation server (oauth2).')
+        None, max_length=MAX_URL_LENGTH, description='Token endpoint of the authorisation server (oauth2).')
     client_id: Annotated[str | None, _optional(check_line, 'is required for oauth2 and must be one line of text')] = \
-        Field(None, description='Client ID (oauth2).')
+        Field(None, max_length=MAX_CLIENT_ID_LENGTH, description='Client ID (oauth2).')
     scopes: Annotated[str | None, _optional(_check_scopes)] = Field(
-        None, description='Scopes to ask for, separated by spaces (oauth2).')
-    audience: Annotated[str | None, _optional(check_line)] = Field(None, description='Audience to ask for (oauth2).')
+        None, max_length=MAX_URL_LENGTH, description='Scopes to ask for, separated by spaces (oauth2).')
+    audience: Annotated[str | None, _optional(check_line)] = Field(
+        None, max_length=MAX_URL_LENGTH, description='Audience to ask for (oauth2).')
     token_extra: Annotated[str | None, _optional(_check_token_extra)] = Field(
         None, description='More form fields for the token request, as a=1&b=2 (oauth2).')
     client_auth: Annotated[Literal['basic', 'body'] | None, _choice('basic', 'body')] = Field(
-        None, description='How the client authenticates: basic (default) or body (oauth2).')
+        None, max_length=MAX_CHOICE_LENGTH,
+        description='How the client authenticates: basic (default) or body (oauth2).')
     client_cert: Annotated[str | None, _optional(_check_client_cert)] = Field(
         None, repr=False, description='The client certificate in PEM (mtls).')
     key_password: Annotated[str | None, _optional(_check_text)] = Field(

@@ -1,0 +1,117 @@
+"""Settings at their edges: malformed URLs, port 0, C1 control characters, dot-segments, lengths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from zato_outconn import ConfigError, OutconnConfig, SecurityConfig
+from zato_outconn.config.path_template import PathTemplate
+
+
+def refused(**settings: Any) -> dict[str, str]:
+    with pytest.raises(ConfigError) as info:
+        OutconnConfig(**{'name': 'CRM', 'host': 'http://crm', **settings})
+    return dict(info.value.errors)
+
+
+# ---------------------------------------------------------------------- host, port, control characters
+
+
+@pytest.mark.parametrize('host', ['http://[::1', 'http://[::1]x:80', 'http://[not-an-address]'])
+def test_a_malformed_url_is_a_config_error_on_its_field(host: str) -> None:
+    errors = refused(host=host)
+    assert list(errors) == ['host'] and 'brackets' in errors['host']
+
+
+def test_the_same_url_refusal_holds_for_every_url_setting() -> None:
+    assert 'proxy' in refused(proxy='http://[::1')
+    with pytest.raises(ConfigError) as info:
+        SecurityConfig(name='o', sec_type='oauth2', client_id='c', token_url='https://[::1/token')
+    assert info.value.field == 'token_url'
+
+
+@pytest.mark.parametrize('host', ['http://crm:0', 'https://crm:00'])
+def test_port_zero_is_refused(host: str) -> None:
+    assert '1 to 65535' in refused(host=host)['host']
+    assert '1 to 65535' in refused(proxy=host.replace('crm', 'proxy'))['proxy']
+
+
+def test_ports_one_and_65535_are_kept() -> None:
+    assert OutconnConfig(name='CRM', host='http://crm:1').host == 'http://crm:1'
+    assert OutconnConfig(name='CRM', host='http://crm:65535').host == 'http://crm:65535'
+    assert OutconnConfig(name='CRM', host='http://[::1]:8080').host == 'http://[::1]:8080'
+
+
+@pytest.mark.parametrize('char', ['\x85', '\x80', '\x9f', '\x7f', '\x1b'])
+def test_c0_del_and_c1_control_characters_are_refused_in_names(char: str) -> None:
+    assert refused(name=f'CRM{char}x')['name'] == 'must not contain control characters'
+    with pytest.raises(ConfigError) as info:
+        SecurityConfig(name=f'creds{char}', sec_type='bearer', secret='t')
+    assert info.value.field == 'name'
+
+
+def test_latin1_letters_next_to_c1_are_text() -> None:
+    # U+00A0 and later are letters and symbols, not controls.
+    assert OutconnConfig(name='Café\xa0Ĳ', host='http://crm').name == 'Café\xa0Ĳ'
+
+
+# ---------------------------------------------------------------------- url_path as written
+
+
+@pytest.mark.parametrize('path', ['/a/%2e%2e/b', '/a/%2E%2e/b', '/a/../b', '/a/./b', '/a/.', '/%2e/{x}',
+                                  '/a/..?q=1', '/{x}/%2E%2E'])
+def test_dot_segments_are_refused_when_saved(path: str) -> None:
+    errors = refused(url_path=path)
+    assert list(errors) == ['url_path'] and '. or .. segments' in errors['url_path']
+
+
+@pytest.mark.parametrize('path', ['/a/..b', '/a/.well-known', '/a/{x}..', '/a/%2e%2ejson', '/a?x=../b'])
+def test_dots_that_are_no_dot_segment_are_kept(path: str) -> None:
+    assert OutconnConfig(name='CRM', host='http://crm', url_path=path).url_path == path
+
+
+def test_escapes_in_a_template_are_kept_as_written() -> None:
+    # requests' requote_uri would have decoded %41 and %7e (unreserved) and so changed the path.
+    template = PathTemplate.parse('/a/%41%7e/{x}/caf\u00e9 b/100%?q=%2e&r=[1]')
+    assert template.literals == ('/a/%41%7E/', '/caf%C3%A9%20b/100%25')
+    assert template.static_query == 'q=%2E&r=%5B1%5D'
+
+
+def test_a_lone_surrogate_in_a_template_is_a_config_error() -> None:
+    assert 'surrogate' in refused(url_path='/a/\ud800')['url_path']
+
+
+# ---------------------------------------------------------------------- lengths
+
+
+@pytest.mark.parametrize(('field', 'value'), [
+    ('host', 'http://' + 'h' * 2100),
+    ('url_path', '/' + 'p' * 3000),
+    ('proxy', 'http://' + 'p' * 2000),
+    ('content_type', 'application/' + 'x' * 200),
+    ('cid_header', 'X-' + 'c' * 200),
+], ids=['host', 'url_path', 'proxy', 'content_type', 'cid_header'])
+def test_over_long_settings_are_refused_naming_the_field(field: str, value: str) -> None:
+    errors = refused(**{field: value})
+    assert list(errors) == [field]
+    assert errors[field] == f'must be at most {OutconnConfig.max_length_of(field)} characters long; shorten it'
+    assert value not in errors[field]
+
+
+def test_an_over_long_soap_action_is_refused() -> None:
+    errors = refused(transport='soap', soap_action='urn:' + 'a' * 2100)
+    assert errors == {'soap_action': 'must be at most 2000 characters long; shorten it'}
+
+
+def test_settings_at_their_limit_are_kept() -> None:
+    host = 'http://' + 'h' * 1993
+    config = OutconnConfig(name='n' * 200, host=host, url_path='/' + 'p' * 1999)
+    assert (config.host, len(config.url_path)) == (host, 2000)
+
+
+def test_the_json_schema_gives_the_limits() -> None:
+    properties = OutconnConfig.model_json_schema()['properties']
+    assert properties['host']['maxLength'] == 2000
+    assert properties['name']['maxLength'] == 200
