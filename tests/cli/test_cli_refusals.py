@@ -4,6 +4,7 @@ and databases that cannot be used are one ``error:`` line that says why and what
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import sys
 from pathlib import Path
@@ -34,6 +35,9 @@ def test_value_error_escaping_a_command_names_the_option(db_file: Path, secret_k
         raise ValueError('Invalid IPv6 URL')
 
     monkeypatch.setattr(Store, 'create_outconn', refuse)
+    # main() sets the levels of these loggers for the process; this test runs it in the test's own.
+    for name in ('zato_outconn.call', 'alembic'):
+        monkeypatch.setattr(logging.getLogger(name), 'level', logging.getLogger(name).level)
     monkeypatch.setattr(sys, 'argv', ['zato-outconn', '--db', f'sqlite:///{db_file}', 'outconn', 'create',
                                       'plain_http', 'CRM', '--host', 'http://crm.example.com'])
     with pytest.raises(SystemExit) as info:
