@@ -8,6 +8,7 @@ check repeats a value that could hold a password: URLs with an ``@`` and secrets
 from __future__ import annotations
 
 import math
+import os
 import re
 from urllib.parse import SplitResult, urlsplit
 
@@ -67,6 +68,21 @@ def check_seconds(field: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
         raise ConfigError(field, f'must be a positive number of seconds; got {value!r}')
     return float(value)
+
+
+def seconds_setting(env: str, value: float | str | None, default: float) -> float:
+    """Positive, finite seconds: the value given, else the environment variable ``env``, else the default.
+
+    A bad value raises ConfigError naming the variable.
+    """
+    raw = value if value is not None else os.environ.get(env) or default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ConfigError(env, f'must be a number of seconds; got {raw!r}') from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigError(env, f'must be a positive number of seconds; got {raw!r}')
+    return seconds
 
 
 def check_header_name(field: str, value: object, *, optional: bool) -> str:

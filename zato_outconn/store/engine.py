@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
-from zato_outconn.exceptions import ConfigError
+from zato_outconn.config.checks import seconds_setting
 
 DB_ENV = 'ZATO_OUTCONN_DB'
 DEFAULT_DB_URL = 'sqlite:///zato-outconn.db'
@@ -26,15 +25,8 @@ def resolve_db_url(url: str | None = None) -> str:
 
 def lock_timeout(value: float | str | None = None) -> float:
     """Seconds a statement waits for a lock another session holds: the value given, else the environment, else 5."""
-    raw = value if value is not None else os.environ.get(LOCK_TIMEOUT_ENV) or DEFAULT_LOCK_TIMEOUT
-    try:
-        seconds = float(raw)
-    except ValueError:
-        raise ConfigError(LOCK_TIMEOUT_ENV, f'must be a number of seconds; got {raw!r}') from None
     # Zero would mean "wait forever" on PostgreSQL but "never wait" on SQLite: refused rather than ambiguous.
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise ConfigError(LOCK_TIMEOUT_ENV, f'must be a positive number of seconds; got {raw!r}')
-    return seconds
+    return seconds_setting(LOCK_TIMEOUT_ENV, value, DEFAULT_LOCK_TIMEOUT)
 
 
 def normalise_url(url: str) -> URL:

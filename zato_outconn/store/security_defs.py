@@ -69,7 +69,7 @@ class SecurityDefinitions(History):
             self._encrypt_into(row, config, [setting])
             row.updated_at = utc_now()
             session.flush()
-            self._record_security(session, row, 'edit', diff({}, {}, [setting]), _public(config))
+            self._record_security(session, row, 'edit', diff({}, {}, [setting]), public_settings(config))
             record = self._security_record(session, row)
         self._notify(Change('security', 'edit', name, old_name=name))
         return record
@@ -81,11 +81,11 @@ class SecurityDefinitions(History):
         duplicate = f'a security definition named {config.name!r} already exists'
         if session.scalar(select(SecurityDefinition.id).where(SecurityDefinition.name == config.name)):
             raise ConfigError('name', duplicate)
-        row = SecurityDefinition(**_public(config), created_at=now, updated_at=now)
+        row = SecurityDefinition(**public_settings(config), created_at=now, updated_at=now)
         self._encrypt_into(row, config, ENCRYPTED_SETTINGS)
         session.add(row)
         self._flush_unique(session, 'name', duplicate)
-        settings = _public(config)
+        settings = public_settings(config)
         self._record_security(session, row, 'create',
                               diff({}, settings, [name for name in ENCRYPTED_SETTINGS if getattr(config, name)]),
                               settings)
@@ -109,7 +109,7 @@ class SecurityDefinitions(History):
             # Kept, it would make an unencrypted new key fail validation, with no way to clear it.
             changes = {**changes, 'key_password': None}
             replaced.append('key_password')
-        before = {column: getattr(row, column) for column in PUBLIC_SETTINGS}
+        before = public_settings(row)
         # Validated once, as it will be stored: the old key without its password would not pass.
         updated = self._security_config(row, {**stored, **changes})
         duplicate = f'a security definition named {updated.name!r} already exists'
@@ -121,7 +121,7 @@ class SecurityDefinitions(History):
         self._encrypt_into(row, updated, replaced)
         row.updated_at = utc_now()
         self._flush_unique(session, 'name', duplicate)
-        settings = _public(updated)
+        settings = public_settings(updated)
         changed = diff(before, settings, replaced)
         self._record_security(session, row, action or edit_action(changed), changed, settings)
         return updated
@@ -163,7 +163,7 @@ class SecurityDefinitions(History):
             users = self._users_of(session, row.id)
             if users:
                 raise InUse(name, users)
-            settings = {column: getattr(row, column) for column in PUBLIC_SETTINGS}
+            settings = public_settings(row)
             self._record_security(session, row, 'delete', {}, settings, version=row.version + 1)
             session.delete(row)
         self._notify(Change('security', 'delete', name))
@@ -218,7 +218,7 @@ class SecurityDefinitions(History):
     def _security_config(row: SecurityDefinition, secrets: Mapping[str, Any]) -> SecurityConfig:
         """The definition's config from its row, with these settings over it (the encrypted ones in
         plain text, say)."""
-        return SecurityConfig.from_input({**{column: getattr(row, column) for column in PUBLIC_SETTINGS}, **secrets})
+        return SecurityConfig.from_input({**public_settings(row), **secrets})
 
     def _security_view(self, row: SecurityDefinition) -> SecurityView:
         # The certificate is no secret and is shown as its summary, but only if it decrypts.
@@ -226,7 +226,7 @@ class SecurityDefinitions(History):
         if row.client_cert is not None:
             pem = self._decrypted(row, tolerant=True, settings=['client_cert'])['client_cert']
             summary = describe_certificate(pem) if pem else 'set, but it cannot be decrypted'
-        return SecurityView.of({column: getattr(row, column) for column in PUBLIC_SETTINGS},
+        return SecurityView.of(public_settings(row),
                                set_secrets={name for name in SECRET_SETTINGS if getattr(row, name)},
                                certificate_summary=summary)
 
@@ -235,6 +235,7 @@ class SecurityDefinitions(History):
                               self._security_view(row), tuple(self._users_of(session, row.id)))
 
 
-def _public(config: SecurityConfig) -> dict[str, Any]:
-    """The settings of a definition that are kept in plain text: all but the encrypted ones."""
-    return {name: getattr(config, name) for name in PUBLIC_SETTINGS}
+def public_settings(definition: SecurityConfig | SecurityDefinition) -> dict[str, Any]:
+    """The settings of a definition, its config or its row, that are kept in plain text: all but the
+    encrypted ones."""
+    return {name: getattr(definition, name) for name in PUBLIC_SETTINGS}

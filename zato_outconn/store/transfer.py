@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zato_outconn.config import SECURITY_TYPES, OutconnConfig, SecurityConfig
-from zato_outconn.config.security import PUBLIC_SETTINGS
 from zato_outconn.exceptions import ConfigError, ImportRefused
 from zato_outconn.store.history import diff
 from zato_outconn.store.models import OutgoingConnection, SecurityDefinition
 from zato_outconn.store.outconns import Outconns
+from zato_outconn.store.security_defs import public_settings
 from zato_outconn.sync.changes import Change
 
 FORMAT = 'zato-outconn'
@@ -131,7 +131,7 @@ class Transfer(Outconns):
             definitions = session.scalars(select(SecurityDefinition).order_by(SecurityDefinition.name)).all()
             security = []
             for row in definitions:
-                item: dict[str, Any] = {column: getattr(row, column) for column in PUBLIC_SETTINGS}
+                item: dict[str, Any] = public_settings(row)
                 # The certificate is no secret; without it, an mtls definition could not be imported.
                 item['client_cert'] = self._decrypted(row, tolerant=True, settings=['client_cert'])['client_cert']
                 item.update({flag: getattr(row, flag.removesuffix('_set')) is not None for flag in SECRET_FLAGS})
@@ -193,9 +193,9 @@ class Transfer(Outconns):
             if row is not None:
                 self._plan_conflict(item, on_conflict, 'a security definition')
                 if item.action == 'update':
-                    before = {column: getattr(row, column) for column in PUBLIC_SETTINGS}
+                    before = public_settings(row)
                     cert = self._decrypted(row, tolerant=True, settings=['client_cert'])['client_cert']
-                    item.changes = diff(before, {column: getattr(config, column) for column in PUBLIC_SETTINGS},
+                    item.changes = diff(before, public_settings(config),
                                         ['client_cert'] if cert != config.client_cert else [])
                     item.action = 'update' if item.changes else 'unchanged'
         return planned
