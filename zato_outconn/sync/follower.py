@@ -11,7 +11,6 @@ calling with what it has; on reconnect it catches up in full.
 from __future__ import annotations
 
 import logging
-import math
 import os
 import select
 import socket
@@ -21,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from zato_outconn.exceptions import ConfigError, OutconnError
+from zato_outconn.config.checks import seconds_setting
+from zato_outconn.exceptions import OutconnError
 from zato_outconn.sync.changes import CHANNEL
 
 if TYPE_CHECKING:
@@ -41,14 +41,7 @@ _MAX_BACKOFF = 5.0
 
 def poll_interval(value: float | str | None = None) -> float:
     """The interval given, else ZATO_OUTCONN_POLL_INTERVAL, else one second."""
-    raw = value if value is not None else os.environ.get(POLL_ENV) or DEFAULT_INTERVAL
-    try:
-        interval = float(raw)
-    except ValueError:
-        raise ConfigError(POLL_ENV, f'must be a number of seconds; got {raw!r}') from None
-    if not math.isfinite(interval) or interval <= 0:
-        raise ConfigError(POLL_ENV, f'must be a positive number of seconds; got {raw!r}')
-    return interval
+    return seconds_setting(POLL_ENV, value, DEFAULT_INTERVAL)
 
 
 class Follower:
@@ -91,7 +84,10 @@ class Follower:
             return
         rows = self._store.changes_since(self.applied)
         outconns = {row.object_id for row in rows if row.kind == 'outconn'}
-        definitions = {row.object_id for row in rows if row.kind == 'security'}
+        # A definition just created has no users yet, and one in use cannot be deleted: only the other
+        # changes of a definition rebuild the connections that use it (as Outgoing.apply has it).
+        definitions = {row.object_id for row in rows
+                       if row.kind == 'security' and row.action not in ('create', 'delete')}
         self._outgoing.refresh(outconns, definitions)
         self.applied = max((row.change for row in rows), default=latest)
         logger.info('Applied changes up to %d (%d connections, %d definitions)', self.applied, len(outconns),
