@@ -183,6 +183,13 @@ def test_small_fractional_timeout_accepted() -> None:
     assert outconn(read_timeout=0.25).read_timeout == 0.25
 
 
+@pytest.mark.parametrize('field', ['connect_timeout', 'read_timeout', 'total_timeout'])
+def test_timeouts_longer_than_a_day_are_refused(field: str) -> None:
+    # A socket cannot take a timeout of 1e300 s (OverflowError in the middle of a call).
+    refused(field, 'at most 86400 seconds', **{field: 1e300})
+    assert getattr(outconn(**{field: 86_400}), field) == 86_400.0
+
+
 # ---------------------------------------------------------------------- pool size
 
 @pytest.mark.parametrize('value', [0, -1, 1001, 2.5, '20', True, None])

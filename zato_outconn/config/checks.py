@@ -17,6 +17,9 @@ from zato_outconn.exceptions import ConfigError
 # The longest text each kind of setting may be: the length of its database column (store.models),
 # checked by the model so that every database refuses the same values, and names the field.
 MAX_NAME_LENGTH = 200
+# The longest wait a timeout may set: a day. Sockets refuse much larger ones (OverflowError), and a
+# call that may take longer than a day is better streamed or split.
+MAX_SECONDS = 86_400.0
 MAX_URL_LENGTH = 2000
 MAX_CHOICE_LENGTH = 16
 MAX_KIND_LENGTH = 32
@@ -67,6 +70,8 @@ def check_int(field: str, value: object, low: int, high: int) -> int:
 def check_seconds(field: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
         raise ConfigError(field, f'must be a positive number of seconds; got {value!r}')
+    if value > MAX_SECONDS:
+        raise ConfigError(field, f'must be at most {MAX_SECONDS:.0f} seconds (a day); got {value!r}')
     return float(value)
 
 

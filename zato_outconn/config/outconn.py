@@ -12,6 +12,7 @@ from zato_outconn.config.checks import (
     MAX_CHOICE_LENGTH,
     MAX_KIND_LENGTH,
     MAX_NAME_LENGTH,
+    MAX_SECONDS,
     MAX_URL_LENGTH,
     check_bool,
     check_ca_bundle,
@@ -79,7 +80,7 @@ def _choice(choices: tuple[str, ...]) -> Any:
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH), checked(check_name)]
 OptionalName = Annotated[Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH)] | None,
                          checked(check_name, nullable=True)]
-Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False), checked(check_seconds)]
+Seconds = Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False), checked(check_seconds)]
 Switch = Annotated[bool, checked(check_bool)]
 
 
@@ -104,7 +105,7 @@ class OutconnConfig(ConfigModel):
     is_active: Switch = Field(True, description='Whether the connection may be called.')
     connect_timeout: Seconds = Field(DEFAULT_TIMEOUT, description='Seconds to wait for a connection.')
     read_timeout: Seconds = Field(DEFAULT_TIMEOUT, description='Seconds to wait for an answer.')
-    total_timeout: Annotated[Annotated[float, Field(gt=0, allow_inf_nan=False)] | None,
+    total_timeout: Annotated[Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False)] | None,
                              checked(check_seconds, nullable=True)] = Field(
         None, description='Seconds a whole call may take, from connecting to the last byte of a prefetched body; '
                           f'unset, {TOTAL_TIMEOUT_FACTOR} times the connect and read timeouts together.')
