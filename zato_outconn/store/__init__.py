@@ -6,15 +6,17 @@ changed once the transaction has committed.
 """
 
 from zato_outconn.store.nodes import NodeRecord, Nodes
+from zato_outconn.store.pings import PingRecord, Pings
+from zato_outconn.store.queries import Queries
 from zato_outconn.store.records import OutconnRecord, SecurityRecord, Template
 from zato_outconn.store.tokens import TokenRecord, Tokens
 from zato_outconn.store.transfer import ImportReport, Transfer
 from zato_outconn.store.users import UserRecord, Users
 
 
-class Store(Transfer, Nodes, Users, Tokens):
+class Store(Transfer, Queries, Pings, Nodes, Users, Tokens):
     """Reads and writes the templates and security definitions of one database."""
 
 
 __all__ = ['ImportReport', 'OutconnRecord', 'SecurityRecord', 'Store', 'Template']
-__all__ += ['NodeRecord', 'TokenRecord', 'UserRecord']
+__all__ += ['NodeRecord', 'PingRecord', 'TokenRecord', 'UserRecord']

@@ -1,0 +1,70 @@
+"""The admin's application factory: one Flask (APIFlask) app, one blueprint per area.
+
+The JSON API's blueprints live in ``admin.api``; pages, when they come, are blueprints of their own
+on the same app, with the same store, sign-in (Flask-Login) and CSRF protection (Flask-WTF, on by
+default for every form; the API checks it itself for sessions and skips it for tokens).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from apiflask import APIFlask
+from flask.wrappers import Response
+
+from zato_outconn.admin import settings
+from zato_outconn.admin.answers import CaseJSONProvider
+from zato_outconn.admin.api import register_api
+from zato_outconn.admin.auth import STORE_KEY, csrf, login_manager
+from zato_outconn.admin.health import health
+from zato_outconn.admin.problems import register as register_problems
+from zato_outconn.store import Store
+from zato_outconn.version import __version__
+
+# No inline script or style, nothing from elsewhere, and no framing by another site.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
+    """The admin app. Settings: defaults, then ZATO_OUTCONN_* variables, then ``config``.
+
+    ``config`` may hold ``STORE``, a store to use (the caller closes it); otherwise the app opens
+    one on ``DB`` (ZATO_OUTCONN_DB, else the embedded SQLite default).
+    """
+    app = APIFlask('zato_outconn.admin', title='zato-outconn', version=__version__,
+                   spec_path='/api/v1/openapi.json', docs_path=None)
+    app.json = CaseJSONProvider(app)
+    app.config.update(settings.DEFAULTS)
+    app.config.from_prefixed_env(settings.PREFIX)
+    if app.config.get('ADMIN_SECRET_KEY'):
+        app.config['SECRET_KEY'] = str(app.config['ADMIN_SECRET_KEY'])
+    app.config.update(config or {})
+    settings.check(app.config)
+
+    store = app.config.get('STORE')
+    if store is None:
+        db = app.config.get('DB')
+        store = Store(str(db) if db else None)
+    app.extensions[STORE_KEY] = store
+
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    register_problems(app)
+    app.register_blueprint(health)
+    register_api(app, csrf)
+    app.after_request(_security_headers)
+    return app
+
+
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
