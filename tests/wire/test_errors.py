@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import inspect
 import types
 from typing import Any
@@ -12,12 +13,14 @@ import urllib3.exceptions
 import zeep.exceptions
 
 from zato_outconn import (
+    BadResponse,
     CallError,
     ConnectError,
     ConnectTimeout,
     PoolTimeout,
     ReadTimeout,
     RequestError,
+    ResponseInterrupted,
     SOAPError,
     TLSError,
     TransportError,
@@ -93,7 +96,13 @@ def test_every_exception_maps_to_a_call_error_naming_the_call(cls: type[BaseExce
     (requests.exceptions.ConnectionError('Connection refused'), ConnectError, 'Connection refused'),
     (requests.exceptions.TooManyRedirects(), TransportError, 'max_redirects (5)'),
     (requests.exceptions.InvalidHeader('bad'), RequestError, 'cannot be sent'),
-    (requests.exceptions.ChunkedEncodingError('broken'), TransportError, 'ChunkedEncodingError'),
+    (requests.exceptions.ChunkedEncodingError('broken'), ResponseInterrupted, 'ChunkedEncodingError: broken'),
+    (requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError(
+        'Connection aborted.', http.client.RemoteDisconnected('closed'))), ConnectError, 'closed the connection without'),
+    (requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError(
+        'Connection aborted.', http.client.BadStatusLine('junk'))), BadResponse, 'not valid HTTP: BadStatusLine'),
+    (requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError(
+        'Connection aborted.', TimeoutError('timed out'))), ReadTimeout, 'could not be sent within the read timeout'),
     (zeep.exceptions.ValidationError('missing element'), RequestError, 'missing element'),
     (zeep.exceptions.XMLParseError('bad answer'), SOAPError, 'bad answer'),
     (zeep.exceptions.WsdlSyntaxError('bad wsdl'), WSDLError, 'bad wsdl'),
@@ -102,6 +111,20 @@ def test_each_kind_is_the_most_specific_error(error: BaseException, expected: ty
     mapped = map_error(error, CALL, timeout=(3.0, 7.0), max_redirects=5)
     assert type(mapped) is expected
     assert says in mapped.message
+
+
+@pytest.mark.parametrize(('error', 'expected', 'says'), [
+    (requests.exceptions.ConnectionError(urllib3.exceptions.ReadTimeoutError(None, '/', 'read timed out')),
+     ReadTimeout, 'stopped coming for longer than the read timeout of 7.0 s'),
+    (urllib3.exceptions.ProtocolError('Connection broken', ConnectionResetError(104, 'reset')),
+     ResponseInterrupted, 'ConnectionResetError'),
+    (urllib3.exceptions.ProtocolError('Connection broken', http.client.IncompleteRead(b'x', 5)),
+     ResponseInterrupted, 'IncompleteRead'),
+])
+def test_errors_while_the_body_is_read_say_so(error: BaseException, expected: type[CallError], says: str) -> None:
+    mapped = map_error(error, CALL, timeout=(3.0, 7.0), reading_body=True)
+    assert type(mapped) is expected
+    assert says in mapped.message and 'cannot connect' not in mapped.message
 
 
 def test_an_unknown_exception_still_maps_to_a_transport_error() -> None:

@@ -17,16 +17,18 @@ import requests
 from requests.utils import default_headers
 
 from zato_outconn.config import OutconnConfig, SecurityConfig
-from zato_outconn.config.path_template import DotSegment
+from zato_outconn.config.outconn import TOTAL_TIMEOUT_FACTOR
+from zato_outconn.config.path_template import BadParameter, DotSegment
 from zato_outconn.conn.body import encode_body
-from zato_outconn.conn.headers import Component, msg_timestamp
+from zato_outconn.conn.headers import Component, msg_timestamp, printable
 from zato_outconn.conn.ping import PingResult
 from zato_outconn.conn.prepare import Preparer
 from zato_outconn.conn.request import OutgoingRequest
+from zato_outconn.conn.timeout import BadTimeout, call_timeout
 from zato_outconn.exceptions import CallError, ConnectError, Inactive, MissingParameter, RequestError, SecretsError
 from zato_outconn.security import SecurityPlan, build_plan
 from zato_outconn.version import __version__
-from zato_outconn.wire.call import Call
+from zato_outconn.wire.call import Call, Limits
 from zato_outconn.wire.send import send
 from zato_outconn.wire.session import OpenSession, open_session
 
@@ -67,6 +69,7 @@ class HTTPConnection:
         headers['User-Agent'] = USER_AGENT
         self._base_headers = headers
         self._preparer = Preparer(config, headers, component, self._encode)
+        self._limits = Limits(config.deadline, config.max_response_size)
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__} {self.config.transport} {self.name!r} {self.config.address}>'
@@ -119,12 +122,19 @@ class HTTPConnection:
         """Send one request; ``prefetch=False`` streams the response (requests' ``stream=True``)."""
         if 'stream' in kwargs:
             prefetch = not kwargs.pop('stream')
-        if kwargs.get('timeout', ...) is None:
-            # None would mean waiting forever; a connection always has a timeout, the template's.
-            del kwargs['timeout']
         unknown = kwargs.keys() - self._keywords if kwargs else None
         if unknown:
             raise TypeError(f'{method.lower()}() got unexpected keyword arguments: {", ".join(sorted(unknown))}')
+        if 'timeout' in kwargs:
+            if kwargs['timeout'] is None:
+                # None would mean waiting forever; a connection always has a timeout, the template's.
+                del kwargs['timeout']
+            else:
+                try:
+                    kwargs['timeout'] = call_timeout(kwargs['timeout'], self.config)
+                except BadTimeout as error:
+                    raise RequestError(str(error), **self._call(method, self.config.address, cid).context()) \
+                        from None
         path, query = self._fill(params, method, cid)
         url = self.config.host + path + (f'?{query}' if query else '')
         return self.dispatch(OutgoingRequest(method, url, cid, data, headers, not prefetch, kwargs))
@@ -154,12 +164,15 @@ class HTTPConnection:
             self._retired = True
             if not self._inflight:
                 self._release()
+            elif self._opened is not None:
+                # Its idle sockets count against the pool_size its successor shares: close them now.
+                self._opened.close_idle()
 
     # ------------------------------------------------------------------ the pipeline
 
     def dispatch(self, request: OutgoingRequest) -> requests.Response:
         """The one pipeline: check, open, prepare, send through the one seam, log one line."""
-        call = Call(self.name, request.method, request.url, request.cid)
+        call = self._call(request.method, request.url, request.cid)
         if not self.config.is_active:
             raise Inactive('the connection is inactive; activate it to call it', **call.context())
         start = perf_counter()
@@ -172,17 +185,21 @@ class HTTPConnection:
             raise
         try:
             settings = opened.settings
+            limits = self._limits
             if request.extras.keys() & _SEND_OVERRIDES:
                 settings = {**settings, **{key: request.extras[key] for key in _SEND_OVERRIDES
                                            if key in request.extras}}
+                if 'timeout' in request.extras and self.config.total_timeout is None:
+                    # The default total follows the timeouts the call was given.
+                    limits = Limits(TOTAL_TIMEOUT_FACTOR * sum(settings['timeout']), limits.max_response_size)
             try:
                 prepared = self._preparer.prepare(request, call, self._plan.auth)
-                response = send(opened.session, prepared, call, request.stream, settings)
+                response = send(opened.session, prepared, call, request.stream, settings, limits)
             except CallError as error:
                 self._failed(error, call, start)
                 raise
             logger.info('%s %s %s -> %s in %.4f s cid=%s', self.name, request.method, request.url,
-                        response.status_code, perf_counter() - start, request.cid)
+                        response.status_code, perf_counter() - start, call.cid)
             return response
         finally:
             with self._lock:
@@ -190,18 +207,26 @@ class HTTPConnection:
                 if self._retired and not self._inflight:
                     self._release()
 
+    def _call(self, method: str, url: str, cid: str) -> Call:
+        """What names this call in its errors and log lines: the cid shown escaped, so that one with a
+        line break (refused before sending) cannot forge a log line."""
+        return Call(self.name, method, url, printable(cid) if isinstance(cid, str) else repr(cid))
+
     def _fill(self, params: Mapping[str, Any] | None, method: str, cid: str) -> tuple[str, str]:
         if params is not None and not isinstance(params, Mapping):
             raise RequestError(f'params must be a dict, not {type(params).__name__}',
-                               **Call(self.name, method, self.config.address, cid).context())
+                               **self._call(method, self.config.address, cid).context())
         try:
             return self._template.fill(params)
         except KeyError as error:
-            raise MissingParameter(error.args[0], **Call(self.name, method, self.config.address, cid).context()) \
+            raise MissingParameter(error.args[0], **self._call(method, self.config.address, cid).context()) \
                 from None
         except DotSegment as error:
             raise RequestError(f'the value of {{{error.args[0]}}} is empty, . or .., which would change the '
-                               'path', **Call(self.name, method, self.config.address, cid).context()) from None
+                               'path', **self._call(method, self.config.address, cid).context()) from None
+        except BadParameter as error:
+            raise BadParameter(error.parameter, error.why, **self._call(method, self.config.address, cid).context()) \
+                from None
 
     def _encode(self, request: OutgoingRequest) -> tuple[bytes | None, dict[str, str]]:
         """The body's bytes and the headers that describe them; SOAP connections wrap it in an envelope."""
@@ -217,7 +242,7 @@ class HTTPConnection:
         for name, value in self._base_headers.items():
             prepared.headers.setdefault(name, value)
         settings = {**opened.settings, 'allow_redirects': False}
-        return send(opened.session, prepared, call, False, settings)
+        return send(opened.session, prepared, call, False, settings, self._limits)
 
     # ------------------------------------------------------------------ resources
 

@@ -15,3 +15,12 @@ class Call(NamedTuple):
     def context(self) -> dict[str, str]:
         """The keyword arguments of a ``CallError`` raised in this call."""
         return {'name': self.name, 'method': self.method, 'url': self.url, 'cid': self.cid}
+
+
+class Limits(NamedTuple):
+    """What bounds one call besides its socket timeouts."""
+
+    # Seconds from the start of the send to the last byte of a prefetched body (total_timeout).
+    total: float
+    # Bytes a prefetched body may have (max_response_size).
+    max_response_size: int

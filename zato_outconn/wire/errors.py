@@ -2,12 +2,16 @@
 
 Every exception class those libraries define is listed in ``KINDS`` by itself, with the kind of
 failure it stands for; a test fails when one of them adds a class that is not listed. An error
-is mapped by the first of its classes (in method resolution order) that is listed.
+is mapped by the first of its classes (in method resolution order) that is listed, then refined
+by what it wraps: requests wraps urllib3's errors, which wrap the socket's, and the same
+``ConnectionError`` of requests may stand for a refused connection, a server that closed the
+socket without answering, or a body cut short. Only a failure to connect says "cannot connect".
 """
 
 from __future__ import annotations
 
 import http.client
+import socket
 import ssl
 import sys
 from collections.abc import Callable
@@ -17,6 +21,7 @@ import requests.exceptions as rex
 import urllib3.exceptions as uex
 
 from zato_outconn.exceptions import (
+    BadResponse,
     CallError,
     ConnectError,
     ConnectTimeout,
@@ -24,12 +29,14 @@ from zato_outconn.exceptions import (
     PoolTimeout,
     ReadTimeout,
     RequestError,
+    ResponseInterrupted,
     SOAPError,
     SOAPFault,
     TLSError,
     TransportError,
     WSDLError,
 )
+from zato_outconn.wire.budget import SocketsBusy
 from zato_outconn.wire.call import Call
 
 # How much of a non-SOAP answer an error keeps, enough to recognise an HTML error page.
@@ -38,6 +45,9 @@ BODY_START_LENGTH = 300
 # The kinds of failure, each mapped to one of our exceptions by _BUILDERS below.
 CONNECT, CONNECT_TIMEOUT, READ_TIMEOUT, POOL_TIMEOUT, TLS, PROXY, REDIRECTS, INPUT, PROTOCOL = (
     'connect', 'connect_timeout', 'read_timeout', 'pool_timeout', 'tls', 'proxy', 'redirects', 'input', 'protocol')
+# After connecting: closed unanswered, a send that stalled, an answer that stalled, broke HTTP, or was cut.
+DROPPED, WRITE_TIMEOUT, BODY_TIMEOUT, BAD_RESPONSE, INTERRUPTED = (
+    'dropped', 'write_timeout', 'body_timeout', 'bad_response', 'interrupted')
 FAULT, NOT_SOAP, SOAP_ANSWER, SOAP_INPUT, WSDL = 'fault', 'not_soap', 'soap_answer', 'soap_input', 'wsdl'
 
 KINDS: dict[type[BaseException], str] = {
@@ -59,8 +69,8 @@ KINDS: dict[type[BaseException], str] = {
     rex.InvalidURL: INPUT,
     rex.InvalidHeader: INPUT,
     rex.InvalidProxyURL: INPUT,
-    rex.ChunkedEncodingError: PROTOCOL,
-    rex.ContentDecodingError: PROTOCOL,
+    rex.ChunkedEncodingError: INTERRUPTED,
+    rex.ContentDecodingError: BAD_RESPONSE,
     rex.StreamConsumedError: INPUT,
     rex.RetryError: PROTOCOL,
     rex.UnrewindableBodyError: INPUT,
@@ -71,7 +81,7 @@ KINDS: dict[type[BaseException], str] = {
     uex.RequestError: PROTOCOL,
     uex.SSLError: TLS,
     uex.ProxyError: PROXY,
-    uex.DecodeError: PROTOCOL,
+    uex.DecodeError: BAD_RESPONSE,
     uex.ProtocolError: CONNECT,
     uex.ConnectionError: CONNECT,
     uex.MaxRetryError: CONNECT,
@@ -91,17 +101,21 @@ KINDS: dict[type[BaseException], str] = {
     uex.ResponseError: PROTOCOL,
     uex.ResponseNotChunked: PROTOCOL,
     uex.BodyNotHttplibCompatible: INPUT,
-    uex.IncompleteRead: PROTOCOL,
-    uex.InvalidChunkLength: PROTOCOL,
-    uex.InvalidHeader: PROTOCOL,
+    uex.IncompleteRead: INTERRUPTED,
+    uex.InvalidChunkLength: BAD_RESPONSE,
+    uex.InvalidHeader: BAD_RESPONSE,
     uex.ProxySchemeUnknown: INPUT,
     uex.ProxySchemeUnsupported: INPUT,
-    uex.HeaderParsingError: PROTOCOL,
+    uex.HeaderParsingError: BAD_RESPONSE,
     uex.UnrewindableBodyError: INPUT,
     # The standard library, below urllib3.
     ssl.SSLError: TLS,
-    http.client.HTTPException: PROTOCOL,
+    http.client.HTTPException: BAD_RESPONSE,
+    http.client.IncompleteRead: INTERRUPTED,
+    http.client.RemoteDisconnected: DROPPED,
     ConnectionError: CONNECT,
+    # Ours: a connection's sockets of every generation together reached pool_size (wire.budget).
+    SocketsBusy: POOL_TIMEOUT,
 }
 
 # zeep's exceptions, by name: zeep is imported only by connections that have a WSDL, and this
@@ -138,24 +152,68 @@ def zeep_kinds() -> dict[type[BaseException], str]:
     return {getattr(zeep_exceptions, name): kind for name, kind in ZEEP_KINDS.items()}
 
 
-def kind_of(error: BaseException) -> str | None:
-    """The kind of failure an error stands for, or None if it is none of those listed."""
+def kind_of(error: BaseException, *, reading_body: bool = False) -> str | None:
+    """The kind of failure an error stands for, or None if it is none of those listed.
+
+    ``reading_body``: the error came while the answer's body was read, after its headers.
+    """
     zeep = zeep_kinds()
     for cls in type(error).__mro__:
         kind = KINDS.get(cls) or zeep.get(cls)
         if kind is not None:
-            return kind
+            return _refined(kind, error, reading_body)
     return None
 
 
+# What the errors of each phase wrap, most telling first.
+_CONNECTING = (uex.NewConnectionError, uex.ConnectTimeoutError, uex.ProxyError, uex.ClosedPoolError)
+_CUT_SHORT = (uex.ProtocolError, http.client.IncompleteRead, OSError, ssl.SSLEOFError, ssl.SSLZeroReturnError)
+_REFINED = frozenset((CONNECT, PROTOCOL, READ_TIMEOUT, BAD_RESPONSE, INTERRUPTED, DROPPED, TLS))
+
+
+def _refined(kind: str, error: BaseException, reading_body: bool) -> str:
+    """The kind, made exact by what the error wraps and by when it came."""
+    if kind not in _REFINED:
+        return kind
+    chain = causes(error)
+
+    def found(*classes: type[BaseException]) -> bool:
+        return any(isinstance(cause, classes) for cause in chain)
+
+    if found(*_CONNECTING):
+        return kind
+    if reading_body:
+        if found(uex.ReadTimeoutError, socket.timeout):
+            return BODY_TIMEOUT
+        if found(uex.InvalidChunkLength, uex.DecodeError):
+            return BAD_RESPONSE
+        return INTERRUPTED if found(*_CUT_SHORT) else kind
+    if found(http.client.RemoteDisconnected):
+        return DROPPED
+    if found(uex.ReadTimeoutError):
+        return READ_TIMEOUT
+    if found(socket.timeout):
+        # urllib3 turns a timeout waiting for the answer into ReadTimeoutError: this one came
+        # while the request was being sent, to a server that stopped reading it.
+        return WRITE_TIMEOUT
+    if kind == TLS:
+        return kind
+    if found(ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
+        return DROPPED
+    if found(http.client.HTTPException, uex.InvalidHeader):
+        return BAD_RESPONSE
+    return kind
+
+
 def map_error(error: BaseException, call: Call, *, timeout: Any = None, max_redirects: int | None = None,
-              soap_version: str = '1.1') -> CallError:
+              soap_version: str = '1.1', reading_body: bool = False) -> CallError:
     """The most specific library exception for what a third-party library raised during a call.
 
     ``timeout`` is what the call used: the template's ``(connect, read)`` or the caller's own.
+    ``reading_body``: the error came while the body was read, after the answer's headers.
     The caller chains it: ``raise map_error(error, call) from error``.
     """
-    kind = kind_of(error) or PROTOCOL
+    kind = kind_of(error, reading_body=reading_body) or PROTOCOL
     return _BUILDERS[kind](error, call, _Limits(timeout, max_redirects, soap_version))
 
 
@@ -175,22 +233,35 @@ class _Limits:
         self.soap_version = soap_version
 
 
+def causes(error: BaseException) -> list[BaseException]:
+    """The error and what it wraps, outermost first: requests puts urllib3's error first in its
+    arguments, urllib3 its cause in ``reason`` or (ProtocolError) second in its arguments."""
+    chain = [error]
+    current = error
+    while len(chain) < 8:
+        inner = getattr(current, 'reason', None)
+        if not isinstance(inner, BaseException):
+            inner = next((arg for arg in current.args if isinstance(arg, BaseException)), None)
+        if inner is None or inner in chain:
+            break
+        chain.append(inner)
+        current = inner
+    return chain
+
+
 def root_cause(error: BaseException) -> str:
     """The innermost reason urllib3 gives (Connection refused, certificate verify failed...)."""
-    seen: set[int] = set()
-    current: BaseException = error
-    while id(current) not in seen:
-        seen.add(id(current))
-        inner = getattr(current, 'reason', None)
-        if not isinstance(inner, BaseException) and current.args and isinstance(current.args[0], BaseException):
-            inner = current.args[0]
-        if not isinstance(inner, BaseException):
-            break
-        current = inner
+    current = causes(error)[-1]
     text = str(current)
     # urllib3 prefixes its messages with the connection's repr; the URL is in the error already.
     _, separator, rest = text.partition('): ')
     return rest if separator and text.startswith(('HTTPConnection', 'HTTPSConnection', '<')) else text
+
+
+def _named(error: BaseException) -> str:
+    """The innermost error with its class, which says more than the message alone (IncompleteRead...)."""
+    inner = causes(error)[-1]
+    return f'{type(inner).__name__}: {root_cause(inner)}'
 
 
 def _fault(error: Any, call: Call, limits: _Limits) -> CallError:
@@ -219,6 +290,17 @@ _BUILDERS: dict[str, _Builder] = {
     TLS: lambda error, call, limits: TLSError(f'TLS failed: {root_cause(error)}', **call.context()),
     PROXY: lambda error, call, limits: ConnectError(f'the proxy failed: {root_cause(error)}', **call.context()),
     CONNECT: lambda error, call, limits: ConnectError(f'cannot connect: {root_cause(error)}', **call.context()),
+    DROPPED: lambda error, call, limits: ConnectError(
+        f'the remote end closed the connection without answering: {root_cause(error)}', **call.context()),
+    WRITE_TIMEOUT: lambda error, call, limits: ReadTimeout(
+        f'the request could not be sent within the read timeout of {limits.read} s: the remote end stopped '
+        'reading it', **call.context()),
+    BODY_TIMEOUT: lambda error, call, limits: ReadTimeout(
+        f'the answer stopped coming for longer than the read timeout of {limits.read} s', **call.context()),
+    BAD_RESPONSE: lambda error, call, limits: BadResponse(
+        f'the answer is not valid HTTP: {_named(error)}', **call.context()),
+    INTERRUPTED: lambda error, call, limits: ResponseInterrupted(
+        f'the connection dropped while the answer was being read: {_named(error)}', **call.context()),
     REDIRECTS: lambda error, call, limits: TransportError(
         f'more than max_redirects ({limits.max_redirects}) redirects', **call.context()),
     INPUT: lambda error, call, limits: RequestError(

@@ -2,29 +2,126 @@
 
 Every request a connection makes goes through ``send``: its verbs, ping, SOAP posts, the zeep
 client's calls and WSDL fetches, and OAuth2 token requests (through the connection's own
-session). Whatever requests, urllib3 or ssl raise becomes one of the library's exceptions here.
+session). Whatever requests, urllib3 or ssl raise becomes one of the library's exceptions here,
+while the headers arrive and while a body is read, prefetched here or streamed by the caller.
+
+A call ends by its total deadline (``wire.deadline``), and a prefetched body is read here, not by
+requests, so that it can be refused past max_response_size without holding more of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
 
-from zato_outconn.exceptions import CallError
-from zato_outconn.wire.call import Call
+from zato_outconn.exceptions import BadResponse, CallError, ResponseTooLarge, TotalTimeout
+from zato_outconn.wire import deadline
+from zato_outconn.wire.call import Call, Limits
 from zato_outconn.wire.errors import MAPPABLE, map_error
+
+# How much of a body of unknown length, or a compressed one, is read at a time.
+_CHUNK = 64 * 1024
+# Answers that have no body, whatever their headers say (RFC 9110, 6.4.1).
+_NO_BODY_STATUSES = frozenset((204, 304))
 
 
 def send(session: requests.Session, prepared: requests.PreparedRequest, call: Call, stream: bool,
-         settings: Mapping[str, Any]) -> requests.Response:
+         settings: Mapping[str, Any], limits: Limits) -> requests.Response:
     """Send one prepared request; ``settings`` are Session.send's keyword arguments."""
+    armed, token = deadline.arm(limits.total)
+    timeout = settings.get('timeout')
     try:
-        return session.send(prepared, stream=stream, **settings)
-    except CallError:
-        # Raised by our own hooks within the send (a token refused on the retry after a 401, say).
-        raise
+        if isinstance(timeout, tuple) and timeout[0] > armed.seconds:
+            # No connect attempt may outlast the call; the watchdog cannot shut a socket not yet there.
+            settings = {**settings, 'timeout': (armed.seconds, timeout[1])}
+        try:
+            # Always streamed from requests: the body, if prefetched, is read below.
+            response = session.send(prepared, stream=True, **settings)
+        except CallError:
+            # Raised by our own hooks within the send (a token refused on the retry after a 401, say).
+            raise
+        except MAPPABLE as error:
+            raise _mapped(error, call, armed, timeout, session, reading_body=False) from error
+        try:
+            has_body = prepared.method != 'HEAD' and response.status_code not in _NO_BODY_STATUSES \
+                and response.status_code >= 200
+            _check_length(response, call, limits, has_body and not stream)
+            if stream:
+                _map_streamed_errors(response, call, timeout)
+            else:
+                _read_body(response, call, limits)
+        except CallError:
+            response.close()
+            raise
+        except MAPPABLE as error:
+            response.close()
+            raise _mapped(error, call, armed, timeout, session, reading_body=True) from error
+        return response
+    finally:
+        deadline.disarm(armed, token)
+
+
+def _mapped(error: BaseException, call: Call, armed: deadline.Deadline, timeout: Any, session: requests.Session,
+            *, reading_body: bool) -> CallError:
+    if armed.passed():
+        return TotalTimeout(f'the call did not end within its total timeout of {armed.seconds:g} s '
+                            '(total_timeout)', **call.context())
+    return map_error(error, call, timeout=timeout, max_redirects=session.max_redirects, reading_body=reading_body)
+
+
+def _check_length(response: requests.Response, call: Call, limits: Limits, prefetched: bool) -> None:
+    """Refuse a Content-Length that is no number of bytes, or that says a prefetched body is too large."""
+    declared = response.headers.get('Content-Length')
+    if declared is None or 'chunked' in response.headers.get('Transfer-Encoding', '').lower():
+        return  # chunked framing wins over any Content-Length (RFC 9112, 6.3)
+    values = {value.strip() for value in declared.split(',')}
+    value = values.pop()
+    if values or not value.isascii() or not value.isdigit():
+        # urllib3 would read a negative or unreadable length as unknown, and take whatever came.
+        raise BadResponse(f'the answer is not valid HTTP: its Content-Length {declared[:40]!r} is not a number '
+                          'of bytes', **call.context())
+    if prefetched and int(value) > limits.max_response_size:
+        raise ResponseTooLarge(f'the answer declares {value} bytes, more than max_response_size '
+                               f'({limits.max_response_size} bytes); raise it, or stream the answer '
+                               '(prefetch=False)', **call.context())
+
+
+def _read_body(response: requests.Response, call: Call, limits: Limits) -> None:
+    """Read the whole body, as requests would for stream=False, but never more than max_response_size."""
+    raw = response.raw
+    encoding = response.headers.get('Content-Encoding', '').strip().lower()
+    if 'Content-Length' in response.headers and encoding in ('', 'identity'):
+        # Its length is known and checked: one read.
+        content = raw.read(decode_content=True)
+    else:
+        chunks = []
+        size = 0
+        for chunk in raw.stream(_CHUNK, decode_content=True):
+            size += len(chunk)
+            if size > limits.max_response_size:
+                raise ResponseTooLarge(f'the answer is larger than max_response_size ({limits.max_response_size} '
+                                       'bytes); raise it, or stream the answer (prefetch=False)', **call.context())
+            chunks.append(chunk)
+        content = b''.join(chunks)
+    response._content = content
+    response._content_consumed = True  # type: ignore[attr-defined]
+
+
+def _map_streamed_errors(response: requests.Response, call: Call, timeout: Any) -> None:
+    """A streamed body's failures, met as the caller reads it (.iter_content, .content, .iter_lines),
+    are the library's exceptions too. requests reads every body through iter_content."""
+    iter_content = response.iter_content
+
+    def mapped(chunk_size: int | None = 1, decode_unicode: bool = False) -> Iterator[Any]:
+        return _mapped_chunks(iter_content(chunk_size, decode_unicode), call, timeout)
+
+    response.iter_content = mapped  # type: ignore[method-assign]
+
+
+def _mapped_chunks(chunks: Iterator[Any], call: Call, timeout: Any) -> Iterator[Any]:
+    try:
+        yield from chunks
     except MAPPABLE as error:
-        raise map_error(error, call, timeout=settings.get('timeout'),
-                        max_redirects=session.max_redirects) from error
+        raise map_error(error, call, timeout=timeout, reading_body=True) from error

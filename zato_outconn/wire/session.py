@@ -5,74 +5,62 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.hooks import default_hooks
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.util.retry import Retry
-from urllib3.util.timeout import Timeout as PoolTimeoutSetting
 
 from zato_outconn.config import OutconnConfig
 from zato_outconn.exceptions import SecretsError
+from zato_outconn.wire.budget import SocketBudget, budget_for
+from zato_outconn.wire.pool import ONCE_ON_STALE, BoundedHTTPConnectionPool, BoundedHTTPSConnectionPool, BoundedWait
 from zato_outconn.wire.tls import CABundleFile, ClientCertificate
 
 # How many distinct hosts' pools one connection keeps: its own, plus a few that redirects lead to.
 _POOLS_PER_CONNECTION = 4
 
 
-class _BoundedWait:
-    """Waits for a free socket at most the call's connect timeout (then urllib3's EmptyPoolError).
-
-    With pool_block on, urllib3 would otherwise wait for a free socket for ever. requests passes
-    every argument of urlopen by keyword, the call's timeout as a urllib3 Timeout.
-    """
-
-    def urlopen(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get('pool_timeout') is None:
-            timeout = kwargs.get('timeout')
-            wait = timeout.connect_timeout if type(timeout) is PoolTimeoutSetting else timeout
-            if isinstance(wait, int | float):
-                kwargs['pool_timeout'] = wait
-        return super().urlopen(*args, **kwargs)  # type: ignore[misc]
-
-
-class BoundedHTTPConnectionPool(_BoundedWait, HTTPConnectionPool):
-    """A pool of plain sockets that never keeps a caller waiting for one past the connect timeout."""
-
-
-class BoundedHTTPSConnectionPool(_BoundedWait, HTTPSConnectionPool):
-    """As BoundedHTTPConnectionPool, over TLS."""
-
-
-_POOL_CLASSES = {'http': BoundedHTTPConnectionPool, 'https': BoundedHTTPSConnectionPool}
-
-
 class _Adapter(HTTPAdapter):
     """The one adapter of a connection's session.
 
-    Its pools hold at most pool_size sockets, and a caller who finds them all busy waits for one at
-    most the connect timeout. With a client certificate, it presents it on every TLS connection.
+    Its pools hold at most pool_size sockets, counted for every generation of the connection
+    together, and a caller who finds them all busy waits for one at most the connect timeout. With a
+    client certificate, it presents it on every TLS connection.
     """
 
-    def __init__(self, ssl_context: ssl.SSLContext | None = None, **kwargs: Any) -> None:
+    def __init__(self, budget: SocketBudget, ssl_context: ssl.SSLContext | None = None, **kwargs: Any) -> None:
         self._ssl_context = ssl_context
+        # urllib3 makes its pools as pool_classes_by_scheme[scheme](host, port, **settings).
+        self._pool_classes = {'http': partial(BoundedHTTPConnectionPool, budget=budget),
+                              'https': partial(BoundedHTTPSConnectionPool, budget=budget)}
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         if self._ssl_context is not None:
             kwargs['ssl_context'] = self._ssl_context
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _POOL_CLASSES
+        self.poolmanager.pool_classes_by_scheme = self._pool_classes
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
         if self._ssl_context is not None:
             proxy_kwargs['ssl_context'] = self._ssl_context
         manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager.pool_classes_by_scheme = _POOL_CLASSES
+        manager.pool_classes_by_scheme = self._pool_classes
         return manager
+
+    def pools(self) -> list[BoundedWait]:
+        """The pools of this adapter, direct and through proxies."""
+        managers = [self.poolmanager, *self.proxy_manager.values()]
+        found = []
+        for manager in managers:
+            for key in manager.pools.keys():  # noqa: SIM118 - its keys() copies under its lock; it refuses iteration
+                pool = manager.pools.get(key)
+                if isinstance(pool, BoundedWait):
+                    found.append(pool)
+        return found
 
 
 class ConnectionSession(requests.Session):
@@ -109,6 +97,14 @@ class OpenSession:
         if self.ca_bundle is not None:
             self.ca_bundle.remove()
 
+    def close_idle(self) -> None:
+        """Close the sockets no call is using, as the connection is retired with calls still in flight:
+        the budget it shares with its newer generations gets their places back at once."""
+        for adapter in {id(adapter): adapter for adapter in self.session.adapters.values()}.values():
+            if isinstance(adapter, _Adapter):
+                for pool in adapter.pools():
+                    pool.close_idle()
+
 
 def open_session(config: OutconnConfig, *, name: str, client_cert: ClientCertificate | None = None,
                  credential_headers: Iterable[str] = ()) -> OpenSession:
@@ -138,8 +134,8 @@ def open_session(config: OutconnConfig, *, name: str, client_cert: ClientCertifi
     # Cookies are not carried from one call to the next: calls on behalf of different requests
     # share a connection, and must not share state through it.
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    adapter = _Adapter(ssl_context, pool_connections=_POOLS_PER_CONNECTION, pool_maxsize=config.pool_size,
-                       pool_block=True, max_retries=Retry(total=0, read=False, redirect=False))
+    adapter = _Adapter(budget_for(name, config.pool_size), ssl_context, pool_connections=_POOLS_PER_CONNECTION,
+                       pool_maxsize=config.pool_size, pool_block=True, max_retries=ONCE_ON_STALE)
     session.mount('http://', adapter)
     session.mount('https://', adapter)
 

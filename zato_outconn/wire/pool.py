@@ -1,0 +1,186 @@
+"""The urllib3 pools and sockets of a connection's session.
+
+What they add to urllib3's: a bounded wait for a free socket, a socket budget shared by every
+generation of a connection (``wire.budget``), the call's total deadline told which sockets to shut
+(``wire.deadline``), and one retry of a request that met a kept-alive socket the server had just
+closed.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import http.client
+import logging
+import queue
+import ssl
+from typing import Any
+
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ProtocolError, SSLError
+from urllib3.util.retry import Retry
+from urllib3.util.timeout import Timeout as PoolTimeoutSetting
+
+from zato_outconn.wire import deadline
+from zato_outconn.wire.budget import SocketBudget
+
+logger = logging.getLogger(__name__)
+
+# What a server that closed a kept-alive socket as the request arrived leaves the client with.
+_STALE_SOCKET = (http.client.RemoteDisconnected, ConnectionResetError, ConnectionAbortedError, BrokenPipeError,
+                 ssl.SSLEOFError, ssl.SSLZeroReturnError)
+# Methods that may be sent twice (RFC 9110, 9.2.2); others are sent again only without a body.
+_IDEMPOTENT = frozenset(('GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE'))
+
+# Whether the request in progress in this thread or greenlet went out on a socket used before.
+_reused: contextvars.ContextVar[bool] = contextvars.ContextVar('zato_outconn_reused', default=False)
+
+# urllib3 retries nothing, and hands back every response as it came (no redirects, no Retry-After).
+NO_RETRY = Retry(total=0, read=False, redirect=False)
+
+
+class OnceOnStaleSocket(Retry):
+    """No retries, but one: a request that found its kept-alive socket closed by the server.
+
+    A server may close an idle keep-alive socket just as a request arrives on it. Browsers, and
+    urllib3 for reused sockets, send such a request again on a fresh socket; so does this, once,
+    for requests that may be sent twice (see ``BoundedWait.urlopen``).
+    """
+
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Any:
+        if self.total and error is not None and _reused.get() and _stale(error):
+            logger.debug('%s %s met a kept-alive socket the server had closed; sending it again', method, url)
+            return self.new(total=0)
+        return NO_RETRY.increment(method, url, response, error, _pool, _stacktrace)
+
+
+ONCE_ON_STALE = OnceOnStaleSocket(total=1, connect=0, read=0, redirect=False, status=0, other=0,
+                                  respect_retry_after_header=False)
+
+
+def _stale(error: BaseException) -> bool:
+    inner = error.args[1] if isinstance(error, ProtocolError) and len(error.args) > 1 else None
+    if isinstance(error, SSLError) and error.args:
+        inner = error.args[0]
+    return isinstance(inner, _STALE_SOCKET)
+
+
+class _Budgeted:
+    """A socket that takes a place from its connection's budget while it is open."""
+
+    budget: SocketBudget | None = None
+    _holds_place = False
+    timeout: Any
+
+    def connect(self) -> None:
+        if self.budget is not None and not self._holds_place:
+            # Waits at most the connect timeout, as for a free socket of the pool.
+            self.budget.take(self.timeout if isinstance(self.timeout, int | float) else None)
+            self._holds_place = True
+        try:
+            super().connect()  # type: ignore[misc]
+        except BaseException:
+            self._give_back()
+            raise
+
+    def close(self) -> None:
+        try:
+            super().close()  # type: ignore[misc]
+        finally:
+            self._give_back()
+
+    def _give_back(self) -> None:
+        if self._holds_place:
+            self._holds_place = False
+            assert self.budget is not None
+            self.budget.give_back()
+
+
+class BudgetedHTTPConnection(_Budgeted, HTTPConnection):
+    """A plain socket counted against its connection's budget."""
+
+
+class BudgetedHTTPSConnection(_Budgeted, HTTPSConnection):
+    """A TLS socket counted against its connection's budget."""
+
+
+class BoundedWait:
+    """What both pools add to urllib3's.
+
+    A caller finding every socket busy waits for one at most the call's connect timeout (with
+    pool_block on, urllib3 would wait for ever). requests passes every argument of urlopen by
+    keyword, the call's timeout as a urllib3 Timeout; urllib3's own retry passes the first three
+    by position.
+    """
+
+    budget: SocketBudget | None
+    pool: queue.LifoQueue[Any] | None
+
+    def __init__(self, *args: Any, budget: SocketBudget | None = None, **kwargs: Any) -> None:
+        self.budget = budget
+        super().__init__(*args, **kwargs)
+
+    def urlopen(self, method: str, url: str, body: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get('pool_timeout') is None:
+            timeout = kwargs.get('timeout')
+            wait = timeout.connect_timeout if type(timeout) is PoolTimeoutSetting else timeout
+            if isinstance(wait, int | float):
+                kwargs['pool_timeout'] = wait
+        if kwargs.get('retries') is ONCE_ON_STALE and not _replayable(method, body):
+            kwargs['retries'] = NO_RETRY
+        return super().urlopen(method, url, body, *args, **kwargs)  # type: ignore[misc]
+
+    def _new_conn(self) -> Any:
+        conn = super()._new_conn()  # type: ignore[misc]
+        conn.budget = self.budget
+        return conn
+
+    def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        _reused.set(conn.sock is not None)
+        current = deadline.current()
+        if current is not None:
+            current.watch(conn)
+        return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]
+
+    def _put_conn(self, conn: Any) -> None:
+        current = deadline.current()
+        if current is not None and conn is not None:
+            current.forget(conn)
+        super()._put_conn(conn)  # type: ignore[misc]
+
+    def close_idle(self) -> None:
+        """Close the sockets no call is using; the pool stays open for the calls still in flight."""
+        pool = self.pool
+        if pool is None:
+            return
+        idle = []
+        while True:
+            try:
+                idle.append(pool.get(block=False))
+            except queue.Empty:
+                break
+        for conn in idle:
+            if conn is not None:
+                conn.close()
+            # Put back, closed: a pool's size is the number of places in its queue.
+            pool.put(conn, block=False)
+
+
+def _replayable(method: str, body: Any) -> bool:
+    """Whether a request may be sent again: its body is in memory, and it may be sent twice or has none."""
+    if body is not None and not isinstance(body, bytes | str):
+        return False  # a stream or generator, which the first attempt has read
+    return method in _IDEMPOTENT or not body
+
+
+class BoundedHTTPConnectionPool(BoundedWait, HTTPConnectionPool):
+    """A pool of plain sockets that never keeps a caller waiting for one past the connect timeout."""
+
+    ConnectionCls = BudgetedHTTPConnection
+
+
+class BoundedHTTPSConnectionPool(BoundedWait, HTTPSConnectionPool):
+    """As BoundedHTTPConnectionPool, over TLS."""
+
+    ConnectionCls = BudgetedHTTPSConnection
