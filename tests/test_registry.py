@@ -87,3 +87,15 @@ def test_undecryptable_secret_fails_only_its_connections(sqlite_url: str, http_s
         with pytest.raises(SecretsError, match="'Secured'"):
             runtime.outgoing.plain_http['Secured'].conn.get('cid-1')
     assert len(http_server.recorder.requests) == 1
+
+
+def test_an_item_replaced_before_its_first_use_still_calls_then_closes(runtime: Runtime, http_server: Any) -> None:
+    runtime.store.create_outconn(OutconnConfig(name='CRM', host=http_server.url, url_path='/old'))
+    held = runtime.outgoing.plain_http['CRM']
+    runtime.store.edit_outconn('plain_http', 'CRM', {'url_path': '/new'})
+    # Service code that looked the item up before the edit still gets its call through, on the old
+    # settings, and the connection closes its session after it, as a retired one does.
+    assert held.conn.get('cid-1').status_code == 200
+    assert held.conn._opened is None
+    runtime.outgoing.plain_http['CRM'].conn.get('cid-2')
+    assert [request.path for request in http_server.recorder.requests] == ['/old', '/new']

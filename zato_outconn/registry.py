@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from zato_outconn.config import TRANSPORTS, OutconnConfig
 from zato_outconn.conn.headers import Component
@@ -22,19 +21,66 @@ from zato_outconn.sync.changes import Change
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
 class OutgoingItem:
-    """One named connection: its template (read-only) and the ``conn`` to call it through."""
+    """One named connection: its template (read-only) and the ``conn`` to call it through.
 
-    config: OutconnConfig
-    conn: HTTPConnection
-    # The stored row's id and version: what tells a change made elsewhere from one applied already.
-    id: int = 0
-    version: int = 0
+    Built from a template, the connection is made on first use of ``conn``: a registry of ten
+    thousand templates starts without building (or decrypting the security of) any of them.
+    """
+
+    __slots__ = ('config', 'id', 'version', '_conn', '_template', '_component', '_retired')
+
+    def __init__(self, config: OutconnConfig, conn: HTTPConnection | None = None, id: int = 0, version: int = 0,
+                 *, template: Template | None = None, component: Component | None = None) -> None:
+        if conn is None and template is None:
+            raise TypeError('OutgoingItem needs a conn, or a template to build it from')
+        self.config = config
+        # The stored row's id and version: what tells a change made elsewhere from one applied already.
+        self.id = id
+        self.version = version
+        self._conn = conn
+        self._template = template
+        self._component = component or Component()
+        self._retired = False
+
+    @classmethod
+    def of(cls, template: Template, component: Component) -> OutgoingItem:
+        return cls(template.config, id=template.id, version=template.version, template=template, component=component)
 
     @property
     def name(self) -> str:
         return self.config.name
+
+    @property
+    def conn(self) -> HTTPConnection:
+        conn = self._conn
+        if conn is None:
+            with _BUILD_LOCK:
+                conn = self._conn
+                if conn is None:
+                    assert self._template is not None
+                    conn = build_connection(self._template, self._component)
+                    if self._retired:
+                        # Replaced before its first use by a caller still holding it: it serves that
+                        # caller's calls and closes after each, as a retired connection does.
+                        conn.close()
+                    self._conn, self._template = conn, None
+        return conn
+
+    def close(self) -> None:
+        """Retire the connection, if it was ever built: its session closes once its calls have finished."""
+        with _BUILD_LOCK:
+            self._retired = True
+            conn = self._conn
+        if conn is not None:
+            conn.close()
+
+    def __repr__(self) -> str:
+        return f'<OutgoingItem {self.config.transport} {self.name!r} version {self.version}>'
+
+
+# Held only while a connection is built, the first time its item is used.
+_BUILD_LOCK = threading.Lock()
 
 
 class TransportRegistry:
@@ -162,13 +208,12 @@ class Outgoing:
                 self._retire(self.registry(transport)._swap({}).values())
 
     def _build(self, template: Template) -> OutgoingItem:
-        return OutgoingItem(template.config, build_connection(template, self._component), template.id,
-                            template.version)
+        return OutgoingItem.of(template, self._component)
 
     @staticmethod
     def _retire(items: Iterable[OutgoingItem]) -> None:
         for item in items:
-            item.conn.close()
+            item.close()
 
 
 def build_connection(template: Template, component: Component) -> HTTPConnection:

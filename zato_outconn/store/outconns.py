@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from functools import partial
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from zato_outconn.config import SECURITY_TYPES, OutconnConfig, SecurityConfig
 from zato_outconn.exceptions import ConfigError, NotFound
 from zato_outconn.store.history import HistoryRecord, diff, edit_action
 from zato_outconn.store.models import OutgoingConnection, SecurityDefinition, utc_now
-from zato_outconn.store.records import OutconnRecord, Template, utc
+from zato_outconn.store.records import LazySecurity, OutconnRecord, Template, utc
 from zato_outconn.store.security_defs import SecurityDefinitions
 from zato_outconn.sync.changes import Change
 
@@ -128,11 +130,12 @@ class Outconns(SecurityDefinitions):
             return self._outconn_record(rows[0])
 
     def list_outconns(self, transport: str | None = None) -> list[OutconnRecord]:
+        query = _stored_outconns().order_by(_OUTCONNS.c.transport, _OUTCONNS.c.name)
+        if transport is not None:
+            query = query.where(_OUTCONNS.c.transport == transport)
         with self._sessions() as session:
-            query = select(OutgoingConnection).order_by(OutgoingConnection.transport, OutgoingConnection.name)
-            if transport is not None:
-                query = query.where(OutgoingConnection.transport == transport)
-            return [self._outconn_record(row) for row in session.scalars(query).unique()]
+            return [OutconnRecord(row[_ID_AT], row[_ID_AT + 1], utc(row[_EXTRA_AT]), utc(row[_EXTRA_AT + 1]),
+                                  _stored_config(row)) for row in session.execute(query)]
 
     def delete_outconn(self, transport: str, name: str) -> None:
         with self._transaction() as session:
@@ -144,31 +147,41 @@ class Outconns(SecurityDefinitions):
     def load_templates(self, *, transport: str | None = None, name: str | None = None, security: str | None = None,
                        ids: Collection[int] | None = None,
                        security_ids: Collection[int] | None = None) -> list[Template]:
-        """Templates with decrypted security, optionally only those of one name or one definition, or
-        those of these ids or using these definitions."""
+        """Templates whose security is decrypted on first use, optionally only those of one name or one
+        definition, or those of these ids or using these definitions.
+
+        One query reads the connections and their definitions together; each definition's secrets
+        are decrypted when a connection that uses it first asks for them (see LazySecurity), and a
+        definition that cannot be decrypted marks only the connections that use it.
+        """
+        query = _stored_outconns(with_security=True)
+        if ids is not None:
+            query = query.where(_OUTCONNS.c.id.in_(list(ids)))
+        if security_ids is not None:
+            query = query.where(_OUTCONNS.c.security_id.in_(list(security_ids)))
+        if transport is not None:
+            query = query.where(_OUTCONNS.c.transport == transport)
+        if name is not None:
+            query = query.where(_OUTCONNS.c.name == name)
+        if security is not None:
+            query = query.where(_DEFINITIONS.c.name == security)
         with self._sessions() as session:
-            query = select(OutgoingConnection)
-            if ids is not None:
-                query = query.where(OutgoingConnection.id.in_(list(ids)))
-            if security_ids is not None:
-                query = query.where(OutgoingConnection.security_id.in_(list(security_ids)))
-            if transport is not None:
-                query = query.where(OutgoingConnection.transport == transport)
-            if name is not None:
-                query = query.where(OutgoingConnection.name == name)
-            if security is not None:
-                query = query.join(OutgoingConnection.security).where(SecurityDefinition.name == security)
-            rows = session.scalars(query).unique().all()
-            securities: dict[int, tuple[SecurityConfig | None, str | None]] = {}
-            templates = []
-            for row in rows:
-                security_config, problem = None, None
-                if row.security is not None:
-                    if row.security.id not in securities:
-                        securities[row.security.id] = self._decrypted_security(row.security)
-                    security_config, problem = securities[row.security.id]
-                templates.append(Template(self._outconn_config(row), security_config, problem, row.id, row.version))
-            return templates
+            rows = session.execute(query).all()
+        securities: dict[int, LazySecurity] = {}
+        templates = []
+        for row in rows:
+            lazy = None
+            security_id = row[_SECURITY_ID_AT]
+            if security_id is not None:
+                lazy = securities.get(security_id)
+                if lazy is None:
+                    lazy = securities[security_id] = LazySecurity(partial(self._stored_security, row[_EXTRA_AT:]))
+            templates.append(Template(_stored_config(row), id=row[_ID_AT], version=row[_ID_AT + 1], lazy=lazy))
+        return templates
+
+    def _stored_security(self, columns: Sequence[Any]) -> tuple[SecurityConfig | None, str | None]:
+        """A definition's security from its columns (in _DEFINITION_NAMES order), as a template first asks."""
+        return self._decrypted_security(SimpleNamespace(**dict(zip(_DEFINITION_NAMES, columns, strict=True))))
 
     # ------------------------------------------------------------------ rows and records
 
@@ -200,7 +213,39 @@ class Outconns(SecurityDefinitions):
     @staticmethod
     def _outconn_config(row: OutgoingConnection) -> OutconnConfig:
         values = {name: getattr(row, name) for name in OUTCONN_COLUMNS}
-        return OutconnConfig(**values, security=row.security.name if row.security is not None else None)
+        values['security'] = row.security.name if row.security is not None else None
+        return OutconnConfig.from_stored(values)
 
     def _outconn_record(self, row: OutgoingConnection) -> OutconnRecord:
         return OutconnRecord(row.id, row.version, utc(row.created_at), utc(row.updated_at), self._outconn_config(row))
+
+
+# ---------------------------------------------------------------------- reading many rows at once
+
+_OUTCONNS = OutgoingConnection.__table__
+_DEFINITIONS = SecurityDefinition.__table__
+_DEFINITION_NAMES = tuple(column.name for column in _DEFINITIONS.c)
+_FIELDS = tuple(OutconnConfig.model_fields)
+# Where a row of _stored_outconns has the connection's id and version, then what follows them:
+# created_at and updated_at, or (with_security) the definition's columns in _DEFINITION_NAMES order.
+_ID_AT = len(_FIELDS)
+_EXTRA_AT = _ID_AT + 2
+_SECURITY_ID_AT = _EXTRA_AT + _DEFINITION_NAMES.index('id')
+
+
+def _stored_outconns(*, with_security: bool = False) -> Select[Any]:
+    """Connections as plain rows, joined to their definitions: one query, and no ORM objects to build.
+
+    Each row holds every setting in the config's field order (the definition's name as security),
+    the id and the version, then the times of creation and last change, or with_security the
+    definition's own columns instead (a template needs no times, which SQLite makes costly to read).
+    """
+    settings = [_DEFINITIONS.c.name.label('security') if name == 'security' else _OUTCONNS.c[name] for name in _FIELDS]
+    extra = [column.label(f'security_{column.name}') for column in _DEFINITIONS.c] if with_security \
+        else [_OUTCONNS.c.created_at, _OUTCONNS.c.updated_at]
+    return (select(*settings, _OUTCONNS.c.id, _OUTCONNS.c.version, *extra)
+            .select_from(_OUTCONNS.outerjoin(_DEFINITIONS, _OUTCONNS.c.security_id == _DEFINITIONS.c.id)))
+
+
+def _stored_config(row: Sequence[Any]) -> OutconnConfig:
+    return OutconnConfig.from_stored(dict(zip(_FIELDS, row[:_ID_AT], strict=False)))

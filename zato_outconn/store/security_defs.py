@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -170,7 +171,7 @@ class SecurityDefinitions(History):
 
     # ------------------------------------------------------------------ secrets
 
-    def _decrypted(self, row: SecurityDefinition, *, tolerant: bool = False,
+    def _decrypted(self, row: SecurityDefinition | SimpleNamespace, *, tolerant: bool = False,
                    settings: Iterable[str] = ENCRYPTED_SETTINGS) -> dict[str, str | None]:
         """These encrypted settings of a row in plain text; with tolerant, None for what does not decrypt."""
         values: dict[str, str | None] = {}
@@ -190,15 +191,15 @@ class SecurityDefinitions(History):
             value = getattr(config, setting)
             setattr(row, setting, self.secret_box.encrypt(value) if value else None)
 
-    def _decrypted_security(self, row: SecurityDefinition) -> tuple[SecurityConfig | None, str | None]:
-        """The definition with its secrets, or None and why not."""
+    def _decrypted_security(self, row: SecurityDefinition | SimpleNamespace) -> tuple[SecurityConfig | None,
+                                                                                       str | None]:
+        """The definition (its row, or the same columns as attributes) with its secrets, or None and why not."""
         try:
-            values = self._decrypted(row)
-        except SecretsError as error:
-            # One definition that cannot be decrypted must not stop every other connection loading.
+            return self._security_config(row, self._decrypted(row)), None
+        except (SecretsError, ConfigError) as error:
+            # One definition that cannot be decrypted must not stop any other connection.
             logger.error('%s', error)
             return None, str(error)
-        return self._security_config(row, values), None
 
     # ------------------------------------------------------------------ rows and records
 
@@ -215,7 +216,7 @@ class SecurityDefinitions(History):
             OutgoingConnection.security_id == security_id).order_by(OutgoingConnection.name)))
 
     @staticmethod
-    def _security_config(row: SecurityDefinition, secrets: Mapping[str, Any]) -> SecurityConfig:
+    def _security_config(row: SecurityDefinition | SimpleNamespace, secrets: Mapping[str, Any]) -> SecurityConfig:
         """The definition's config from its row, with these settings over it (the encrypted ones in
         plain text, say)."""
         return SecurityConfig.from_input({**public_settings(row), **secrets})
@@ -235,7 +236,7 @@ class SecurityDefinitions(History):
                               self._security_view(row), tuple(self._users_of(session, row.id)))
 
 
-def public_settings(definition: SecurityConfig | SecurityDefinition) -> dict[str, Any]:
+def public_settings(definition: SecurityConfig | SecurityDefinition | SimpleNamespace) -> dict[str, Any]:
     """The settings of a definition, its config or its row, that are kept in plain text: all but the
     encrypted ones."""
     return {name: getattr(definition, name) for name in PUBLIC_SETTINGS}
