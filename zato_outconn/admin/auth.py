@@ -28,10 +28,20 @@ _SAFE_METHODS = frozenset({'GET', 'HEAD', 'OPTIONS'})
 
 View = TypeVar('View', bound=Callable[..., Any])
 
+
+
+class TokenOrSessionAuth(HTTPTokenAuth):
+    """Bearer tokens, and, for requests without one, the signed-in session."""
+
+    def authenticate(self, auth: Any, stored_password: Any) -> Any:
+        # Flask-HTTPAuth asks verify_token only when a token came; a session must be asked about too.
+        return _verify(getattr(auth, 'token', None) or '')
+
+
 login_manager = LoginManager()
 csrf = CSRFProtect()
-token_auth = HTTPTokenAuth(scheme='Bearer', security_scheme_name='bearer',
-                           description='An API token from zato-outconn tokens create, or a signed-in session.')
+token_auth = TokenOrSessionAuth(scheme='Bearer', security_scheme_name='bearer',
+                                description='An API token from zato-outconn tokens create, or a signed-in session.')
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,6 @@ def _load_session_user(session_id: str) -> SessionUser | None:
     return SessionUser(record) if record.updated_at.isoformat() == stamp else None
 
 
-@token_auth.verify_token
 def _verify(token: str) -> Principal | None:
     if token:
         record = current_store().check_token(token)

@@ -25,6 +25,7 @@ from zato_outconn.cli.db_command import db
 from zato_outconn.cli.nodes_command import nodes
 from zato_outconn.cli.outconn_command import outconn
 from zato_outconn.cli.security_command import secrets, security
+from zato_outconn.cli.serve_command import serve
 from zato_outconn.cli.service_command import invoke
 from zato_outconn.cli.tokens_command import tokens
 from zato_outconn.cli.transfer_command import export, import_
@@ -97,7 +98,7 @@ def _guard(command: click.Command) -> None:
 
 
 for _command in (db, security, secrets, outconn, export, import_, nodes, invoke,
-                 users, tokens):
+                 users, tokens, serve):
     _guard(_command)
     cli.add_command(_command)
 
