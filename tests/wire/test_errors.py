@@ -22,6 +22,7 @@ from zato_outconn import (
     RequestError,
     ResponseInterrupted,
     SOAPError,
+    Timeout,
     TLSError,
     TransportError,
     WSDLError,
@@ -98,11 +99,11 @@ def test_every_exception_maps_to_a_call_error_naming_the_call(cls: type[BaseExce
     (requests.exceptions.InvalidHeader('bad'), RequestError, 'cannot be sent'),
     (requests.exceptions.ChunkedEncodingError('broken'), ResponseInterrupted, 'ChunkedEncodingError: broken'),
     (requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError(
-        'Connection aborted.', http.client.RemoteDisconnected('closed'))), ConnectError, 'closed the connection without'),
+        'Connection aborted.', http.client.RemoteDisconnected('closed'))), ConnectError, 'closed the connection'),
     (requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError(
         'Connection aborted.', http.client.BadStatusLine('junk'))), BadResponse, 'not valid HTTP: BadStatusLine'),
     (requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError(
-        'Connection aborted.', TimeoutError('timed out'))), ReadTimeout, 'could not be sent within the read timeout'),
+        'Connection aborted.', TimeoutError('timed out'))), Timeout, 'none of it could be sent for 3.0 s'),
     (zeep.exceptions.ValidationError('missing element'), RequestError, 'missing element'),
     (zeep.exceptions.XMLParseError('bad answer'), SOAPError, 'bad answer'),
     (zeep.exceptions.WsdlSyntaxError('bad wsdl'), WSDLError, 'bad wsdl'),

@@ -32,6 +32,7 @@ from zato_outconn.exceptions import (
     ResponseInterrupted,
     SOAPError,
     SOAPFault,
+    Timeout,
     TLSError,
     TransportError,
     WSDLError,
@@ -168,7 +169,7 @@ def kind_of(error: BaseException, *, reading_body: bool = False) -> str | None:
 # What the errors of each phase wrap, most telling first.
 _CONNECTING = (uex.NewConnectionError, uex.ConnectTimeoutError, uex.ProxyError, uex.ClosedPoolError)
 _CUT_SHORT = (uex.ProtocolError, http.client.IncompleteRead, OSError, ssl.SSLEOFError, ssl.SSLZeroReturnError)
-_REFINED = frozenset((CONNECT, PROTOCOL, READ_TIMEOUT, BAD_RESPONSE, INTERRUPTED, DROPPED, TLS))
+_REFINED = frozenset((CONNECT, PROTOCOL, READ_TIMEOUT, BAD_RESPONSE, INTERRUPTED, DROPPED, TLS, INPUT))
 
 
 def _refined(kind: str, error: BaseException, reading_body: bool) -> str:
@@ -292,9 +293,10 @@ _BUILDERS: dict[str, _Builder] = {
     CONNECT: lambda error, call, limits: ConnectError(f'cannot connect: {root_cause(error)}', **call.context()),
     DROPPED: lambda error, call, limits: ConnectError(
         f'the remote end closed the connection without answering: {root_cause(error)}', **call.context()),
-    WRITE_TIMEOUT: lambda error, call, limits: ReadTimeout(
-        f'the request could not be sent within the read timeout of {limits.read} s: the remote end stopped '
-        'reading it', **call.context()),
+    # urllib3 sends under the connect timeout, and sets the read timeout only once the request is out.
+    WRITE_TIMEOUT: lambda error, call, limits: Timeout(
+        f'the remote end stopped reading the request: none of it could be sent for {limits.connect} s '
+        '(the connect timeout, which also bounds sending)', **call.context()),
     BODY_TIMEOUT: lambda error, call, limits: ReadTimeout(
         f'the answer stopped coming for longer than the read timeout of {limits.read} s', **call.context()),
     BAD_RESPONSE: lambda error, call, limits: BadResponse(

@@ -116,10 +116,13 @@ class BoundedWait:
 
     budget: SocketBudget | None
     pool: queue.LifoQueue[Any] | None
+    close: Any  # urllib3's
 
     def __init__(self, *args: Any, budget: SocketBudget | None = None, **kwargs: Any) -> None:
         self.budget = budget
         super().__init__(*args, **kwargs)
+        if budget is not None:
+            budget.register(self)
 
     def urlopen(self, method: str, url: str, body: Any = None, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get('pool_timeout') is None:
@@ -148,23 +151,37 @@ class BoundedWait:
         if current is not None and conn is not None:
             current.forget(conn)
         super()._put_conn(conn)  # type: ignore[misc]
+        if self.budget is not None:
+            self.budget.went_idle()
 
     def close_idle(self) -> None:
         """Close the sockets no call is using; the pool stays open for the calls still in flight."""
+        while self.close_one_idle():
+            pass
+
+    def close_one_idle(self) -> bool:
+        """Close one socket no call is using, if there is one."""
         pool = self.pool
         if pool is None:
-            return
-        idle = []
-        while True:
-            try:
-                idle.append(pool.get(block=False))
-            except queue.Empty:
-                break
-        for conn in idle:
-            if conn is not None:
-                conn.close()
-            # Put back, closed: a pool's size is the number of places in its queue.
-            pool.put(conn, block=False)
+            return False
+        taken = []
+        closed = False
+        try:
+            while not closed:
+                try:
+                    conn = pool.get(block=False)
+                except queue.Empty:
+                    break
+                taken.append(conn)
+                if conn is not None and conn.sock is not None:
+                    conn.close()
+                    closed = True
+        finally:
+            # Put back, the closed one too: a pool's size is the number of places in its queue, and
+            # a closed connection connects again when next taken.
+            for conn in taken:
+                pool.put(conn, block=False)
+        return closed
 
 
 def _replayable(method: str, body: Any) -> bool:

@@ -93,17 +93,24 @@ class OpenSession:
     ca_bundle: CABundleFile | None = field(default=None, repr=False)
 
     def close(self) -> None:
+        pools = self._pools()
         self.session.close()
+        # urllib3 2's PoolManager.clear() only forgets its pools, leaving their sockets open until
+        # the pools are garbage; those sockets would keep their places in the connection's budget.
+        for pool in pools:
+            pool.close()
         if self.ca_bundle is not None:
             self.ca_bundle.remove()
 
     def close_idle(self) -> None:
         """Close the sockets no call is using, as the connection is retired with calls still in flight:
         the budget it shares with its newer generations gets their places back at once."""
-        for adapter in {id(adapter): adapter for adapter in self.session.adapters.values()}.values():
-            if isinstance(adapter, _Adapter):
-                for pool in adapter.pools():
-                    pool.close_idle()
+        for pool in self._pools():
+            pool.close_idle()
+
+    def _pools(self) -> list[BoundedWait]:
+        adapters = {id(adapter): adapter for adapter in self.session.adapters.values()}.values()
+        return [pool for adapter in adapters if isinstance(adapter, _Adapter) for pool in adapter.pools()]
 
 
 def open_session(config: OutconnConfig, *, name: str, client_cert: ClientCertificate | None = None,
