@@ -44,7 +44,7 @@ def import_(state: Context, file: str, dry_run: bool, on_conflict: str) -> None:
         if sys.stderr.isatty() and not dry_run:
             with click.progressbar(length=_count(document), label='Importing', file=sys.stderr) as bar:
                 report = state.store.import_document(document, on_conflict=on_conflict,
-                                                     progress=lambda done, total: bar.update(1))
+                                                     progress=lambda done, total: bar.update(done - bar.pos))
         else:
             report = state.store.import_document(document, on_conflict=on_conflict, dry_run=dry_run)
     except ImportRefused as error:

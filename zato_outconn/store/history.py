@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from zato_outconn.exceptions import NotFound
 from zato_outconn.store.base import StoreBase
-from zato_outconn.store.models import ChangeCounter, HistoryEntry, utc_now
+from zato_outconn.store.models import Base, ChangeCounter, HistoryEntry, utc_now
 from zato_outconn.store.records import utc
 from zato_outconn.sync.changes import CHANNEL
 
@@ -31,6 +31,10 @@ from zato_outconn.sync.changes import CHANNEL
 CHANGED = 'changed'
 
 _ACTOR: ContextVar[str | None] = ContextVar('zato_outconn_actor', default=None)
+# Where a session keeps the changes of an open batch (see History._changes_batched).
+_BATCH = 'zato_outconn_changes'
+# Written as a table, thousands of rows to a statement, with no ORM objects to build.
+_HISTORY = Base.metadata.tables[HistoryEntry.__tablename__]
 
 
 def os_user() -> str:
@@ -152,19 +156,52 @@ class History(StoreBase):
             HistoryEntry.kind == kind, HistoryEntry.object_id == object_id, HistoryEntry.version == version))
 
     def _record_change(self, session: Session, *, kind: str, object_id: int, name: str, transport: str | None,
-                       version: int, action: str, changes: Mapping[str, Any], settings: Mapping[str, Any]) -> int:
-        """Write one history row in the session's transaction and bump the counter; the change number."""
-        bump = (update(ChangeCounter).where(ChangeCounter.id == 1).values(value=ChangeCounter.value + 1)
+                       version: int, action: str, changes: Mapping[str, Any], settings: Mapping[str, Any]) -> None:
+        """Record one change in the session's transaction: at once, or with the batch open on it."""
+        entry = {'kind': kind, 'object_id': object_id, 'object_name': name, 'transport': transport,
+                 'version': version, 'changed_at': utc_now(), 'changed_by': self.current_actor(), 'action': action,
+                 'changes': _json(changes), 'settings': _json(settings)}
+        batch = session.info.get(_BATCH)
+        if batch is not None:
+            batch.append(entry)
+        else:
+            self._write_changes(session, [entry])
+
+    @contextmanager
+    def _changes_batched(self, session: Session) -> Iterator[None]:
+        """Changes recorded within are written together when it ends: their history rows in one statement,
+        one bump of the counter by their number, and (on PostgreSQL) one notification."""
+        if _BATCH in session.info:
+            raise RuntimeError('a batch of changes is open on this session already')
+        batch: list[dict[str, Any]] = []
+        session.info[_BATCH] = batch
+        try:
+            yield
+        finally:
+            del session.info[_BATCH]
+        self._write_changes(session, batch)
+
+    @staticmethod
+    def _write_changes(session: Session, entries: list[dict[str, Any]]) -> None:
+        """History rows for these changes, numbered in order from the counter, which moves past them all.
+
+        The counter row stays locked until the transaction ends, so change numbers commit in order;
+        followers read every row after the change they applied, however many one transaction wrote.
+        """
+        if not entries:
+            return
+        bump = (update(ChangeCounter).where(ChangeCounter.id == 1).values(value=ChangeCounter.value + len(entries))
                 .returning(ChangeCounter.value).execution_options(synchronize_session=False))
-        change = session.execute(bump).scalar_one()
-        session.add(HistoryEntry(change=change, kind=kind, object_id=object_id, object_name=name, transport=transport,
-                                 version=version, changed_at=utc_now(), changed_by=self.current_actor(),
-                                 action=action, changes=_json(changes), settings=_json(settings)))
+        last = int(session.execute(bump).scalar_one())
+        for change, entry in enumerate(entries, last - len(entries) + 1):
+            entry['change'] = change
+        session.execute(insert(_HISTORY), entries)
         if session.get_bind().dialect.name == 'postgresql':
-            # Delivered to every listener when, and only if, the transaction commits.
-            session.execute(select(func.pg_notify(CHANNEL, ChangeRow(change, kind, object_id, version, action)
-                                                  .payload())))
-        return int(change)
+            # Delivered to every listener when, and only if, the transaction commits: one per transaction,
+            # naming its last change; a listener reads the counter and the history rows for the rest.
+            final = entries[-1]
+            row = ChangeRow(last, final['kind'], final['object_id'], final['version'], final['action'])
+            session.execute(select(func.pg_notify(CHANNEL, row.payload())))
 
 
 def _json(value: Mapping[str, Any]) -> str:

@@ -77,8 +77,8 @@ class Outconns(SecurityDefinitions):
         duplicate = f'a {config.transport} connection named {config.name!r} already exists'
         if self._find_outconn_row(session, config.transport, config.name) is not None:
             raise ConfigError('name', duplicate)
-        row = OutgoingConnection(**{name: getattr(config, name) for name in OUTCONN_COLUMNS},
-                                 security=self._security_for(session, config), created_at=now, updated_at=now)
+        row = OutgoingConnection(**outconn_columns(config), security=self._security_for(session, config),
+                                 created_at=now, updated_at=now)
         session.add(row)
         self._flush_unique(session, 'name', duplicate)
         settings = dict(config)
@@ -218,6 +218,11 @@ class Outconns(SecurityDefinitions):
 
     def _outconn_record(self, row: OutgoingConnection) -> OutconnRecord:
         return OutconnRecord(row.id, row.version, utc(row.created_at), utc(row.updated_at), self._outconn_config(row))
+
+
+def outconn_columns(config: OutconnConfig) -> dict[str, Any]:
+    """The columns of a connection's row that hold its settings: all but its security's foreign key."""
+    return {name: getattr(config, name) for name in OUTCONN_COLUMNS}
 
 
 # ---------------------------------------------------------------------- reading many rows at once

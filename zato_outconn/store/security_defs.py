@@ -82,15 +82,15 @@ class SecurityDefinitions(History):
         duplicate = f'a security definition named {config.name!r} already exists'
         if session.scalar(select(SecurityDefinition.id).where(SecurityDefinition.name == config.name)):
             raise ConfigError('name', duplicate)
-        row = SecurityDefinition(**public_settings(config), created_at=now, updated_at=now)
-        self._encrypt_into(row, config, ENCRYPTED_SETTINGS)
+        row = SecurityDefinition(**self._new_security_columns(config), created_at=now, updated_at=now)
         session.add(row)
         self._flush_unique(session, 'name', duplicate)
-        settings = public_settings(config)
-        self._record_security(session, row, 'create',
-                              diff({}, settings, [name for name in ENCRYPTED_SETTINGS if getattr(config, name)]),
-                              settings)
+        self._record_security(session, row, 'create', *created_security(config))
         return row
+
+    def _new_security_columns(self, config: SecurityConfig) -> dict[str, Any]:
+        """The columns of a new definition's row but its times: plain settings, and secrets encrypted."""
+        return {**public_settings(config), **self._encrypted(config, ENCRYPTED_SETTINGS)}
 
     def _edit_security_in(self, session: Session, row: SecurityDefinition, changes: Mapping[str, Any],
                           action: str | None = None) -> SecurityConfig:
@@ -186,10 +186,14 @@ class SecurityDefinitions(History):
                 values[setting] = None
         return values
 
+    def _encrypted(self, config: SecurityConfig, settings: Iterable[str]) -> dict[str, str | None]:
+        """These settings of a config encrypted, as they are stored; None for what is not set."""
+        box = self.secret_box
+        return {setting: box.encrypt(value) if (value := getattr(config, setting)) else None for setting in settings}
+
     def _encrypt_into(self, row: SecurityDefinition, config: SecurityConfig, settings: Iterable[str]) -> None:
-        for setting in settings:
-            value = getattr(config, setting)
-            setattr(row, setting, self.secret_box.encrypt(value) if value else None)
+        for setting, token in self._encrypted(config, settings).items():
+            setattr(row, setting, token)
 
     def _decrypted_security(self, row: SecurityDefinition | SimpleNamespace) -> tuple[SecurityConfig | None,
                                                                                        str | None]:
@@ -234,6 +238,12 @@ class SecurityDefinitions(History):
     def _security_record(self, session: Session, row: SecurityDefinition) -> SecurityRecord:
         return SecurityRecord(row.id, row.version, utc(row.created_at), utc(row.updated_at),
                               self._security_view(row), tuple(self._users_of(session, row.id)))
+
+
+def created_security(config: SecurityConfig) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a new definition's history row says: its changes (each secret set as changed) and settings."""
+    settings = public_settings(config)
+    return diff({}, settings, [name for name in ENCRYPTED_SETTINGS if getattr(config, name)]), settings
 
 
 def public_settings(definition: SecurityConfig | SecurityDefinition | SimpleNamespace) -> dict[str, Any]:

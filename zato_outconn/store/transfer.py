@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, null, select
 from sqlalchemy.orm import Session
 
 from zato_outconn.config import SECURITY_TYPES, OutconnConfig, SecurityConfig
 from zato_outconn.exceptions import ConfigError, ImportRefused
 from zato_outconn.store.history import diff
-from zato_outconn.store.models import OutgoingConnection, SecurityDefinition
-from zato_outconn.store.outconns import Outconns
-from zato_outconn.store.security_defs import public_settings
+from zato_outconn.store.models import OutgoingConnection, SecurityDefinition, utc_now
+from zato_outconn.store.outconns import Outconns, outconn_columns
+from zato_outconn.store.security_defs import created_security, public_settings
 from zato_outconn.sync.changes import Change
 
 FORMAT = 'zato-outconn'
@@ -32,6 +33,8 @@ DEFAULT_MAX_IMPORT = 10 * 1024 * 1024
 ON_CONFLICT = ('fail', 'skip', 'overwrite')
 # What an exported definition says of its secrets instead of holding them.
 SECRET_FLAGS = ('secret_set', 'key_password_set')
+# New items written to one statement (the driver splits it further if it must), and names to one query.
+BATCH_SIZE = 1000
 
 Progress = Callable[[int, int], None]
 
@@ -142,24 +145,27 @@ class Transfer(Outconns):
     def import_document(self, document: Mapping[str, Any], *, on_conflict: str = 'fail', dry_run: bool = False,
                         progress: Progress | None = None) -> ImportReport:
         """Check every item, then write them all in one transaction (unless dry_run), or raise
-        ImportRefused naming each bad item and field, with nothing written."""
+        ImportRefused naming each bad item and field, with nothing written.
+
+        New items are written thousands of rows to a statement, with their history rows, one bump of
+        the change counter for them all and one notification; other processes still see each change.
+        ``progress(done, total)`` is called as the items are written, a batch at a time.
+        """
         if on_conflict not in ON_CONFLICT:
             raise ConfigError('on_conflict', f'must be one of {", ".join(ON_CONFLICT)}; got {on_conflict!r}')
-        changes: list[Change] = []
         with self._transaction() as session:
             security = self._plan_security(session, _items(document, 'security'), on_conflict)
             outconns = self._plan_outconns(session, _items(document, 'outconns'), on_conflict, security)
-            report = ImportReport([item for item, _ in security] + [item for item, _ in outconns], dry_run)
+            report = ImportReport([plan.item for plan in security] + [plan.item for plan in outconns], dry_run)
             if report.errors:
                 raise ImportRefused(report.errors, report)
             if dry_run:
                 return report
-            total = len(report.items)
-            for done, (item, values) in enumerate([*security, *outconns], 1):
-                if item.action in ('create', 'update'):
-                    changes.append(self._write(session, item, values, report))
-                if progress is not None:
-                    progress(done, total)
+            counted = _Progress(progress, len(report.items))
+            with self._changes_batched(session):
+                changes = self._write_security(session, security, report, counted)
+                changes += self._write_outconns(session, outconns, report, counted)
+            counted.finish()
             report.written = True
         for change in changes:
             self._notify(change)
@@ -167,14 +173,16 @@ class Transfer(Outconns):
 
     # ------------------------------------------------------------------ planning
 
-    def _plan_security(self, session: Session, raw_items: list[Any],
-                       on_conflict: str) -> list[tuple[ImportItem, dict[str, Any]]]:
-        planned: list[tuple[ImportItem, dict[str, Any]]] = []
+    def _plan_security(self, session: Session, raw_items: list[Any], on_conflict: str) -> list[_Planned]:
+        names = {str(raw.get('name')) for raw in raw_items if isinstance(raw, dict)}
+        stored = {row.name: row for row in _rows_named(session, SecurityDefinition, names)}
+        planned: list[_Planned] = []
         seen: set[str] = set()
         for index, raw in enumerate(raw_items):
             name = str(raw.get('name')) if isinstance(raw, dict) else '?'
-            item = ImportItem('security', f'security[{index}] {name!r}', name, None)
-            planned.append((item, {}))
+            plan = _Planned(ImportItem('security', f'security[{index}] {name!r}', name, None))
+            planned.append(plan)
+            item = plan.item
             if not isinstance(raw, dict):
                 item.errors.append(('item', 'must be a mapping of settings'))
                 continue
@@ -184,13 +192,14 @@ class Transfer(Outconns):
             except ConfigError as error:
                 item.errors.extend(error.errors)
                 continue
-            planned[-1] = (item, values)
+            plan.values, plan.config = values, config
             if name in seen:
                 item.errors.append(('name', 'appears more than once in the file'))
                 continue
             seen.add(name)
-            row = session.scalar(select(SecurityDefinition).where(SecurityDefinition.name == name))
+            row = stored.get(name)
             if row is not None:
+                plan.row = row
                 self._plan_conflict(item, on_conflict, 'a security definition')
                 if item.action == 'update':
                     before = public_settings(row)
@@ -201,17 +210,21 @@ class Transfer(Outconns):
         return planned
 
     def _plan_outconns(self, session: Session, raw_items: list[Any], on_conflict: str,
-                       security: list[tuple[ImportItem, dict[str, Any]]]) -> list[tuple[ImportItem, dict[str, Any]]]:
+                       security: list[_Planned]) -> list[_Planned]:
         # The type of every definition the connections may name: the file's, else the database's.
-        types = {row.name: row.sec_type for row in session.scalars(select(SecurityDefinition))}
-        types.update({item.name: values['sec_type'] for item, values in security if values and not item.errors})
-        planned: list[tuple[ImportItem, dict[str, Any]]] = []
+        types = dict(session.execute(select(SecurityDefinition.name, SecurityDefinition.sec_type)).all())
+        types.update({plan.item.name: plan.values['sec_type'] for plan in security
+                      if plan.config is not None and not plan.item.errors})
+        names = {str(raw.get('name')) for raw in raw_items if isinstance(raw, dict)}
+        stored = {(row.transport, row.name): row for row in _rows_named(session, OutgoingConnection, names)}
+        planned: list[_Planned] = []
         seen: set[tuple[str, str]] = set()
         for index, raw in enumerate(raw_items):
             name = str(raw.get('name')) if isinstance(raw, dict) else '?'
             transport = str(raw.get('transport') or 'plain_http') if isinstance(raw, dict) else None
-            item = ImportItem('outconn', f'outconns[{index}] {transport} {name!r}', name, transport)
-            planned.append((item, {}))
+            plan = _Planned(ImportItem('outconn', f'outconns[{index}] {transport} {name!r}', name, transport))
+            planned.append(plan)
+            item = plan.item
             if not isinstance(raw, dict):
                 item.errors.append(('item', 'must be a mapping of settings'))
                 continue
@@ -220,7 +233,7 @@ class Transfer(Outconns):
             except ConfigError as error:
                 item.errors.extend(error.errors)
                 continue
-            planned[-1] = (item, dict(raw))
+            plan.values, plan.config = dict(raw), config
             key = (config.transport, config.name)
             if key in seen:
                 item.errors.append(('name', 'appears more than once in the file'))
@@ -236,8 +249,9 @@ class Transfer(Outconns):
                     item.errors.append(('security', f'{config.security!r} is a {sec_type} definition, which goes '
                                                     'into SOAP envelopes; use it with soap connections only'))
                     continue
-            row = self._find_outconn_row(session, config.transport, config.name)
+            row = stored.get(key)
             if row is not None:
+                plan.row = row
                 self._plan_conflict(item, on_conflict, f'a {config.transport} connection')
                 if item.action == 'update':
                     item.changes = diff(dict(self._outconn_config(row)), dict(config))
@@ -253,30 +267,141 @@ class Transfer(Outconns):
 
     # ------------------------------------------------------------------ writing
 
-    def _write(self, session: Session, item: ImportItem, values: dict[str, Any], report: ImportReport) -> Change:
-        try:
-            if item.kind == 'security':
-                if item.action == 'create':
-                    self._create_security_in(session, SecurityConfig.from_input(values))
-                else:
-                    self._edit_security_in(session, self._security_row(session, item.name), values)
-                return Change('security', 'edit' if item.action == 'update' else 'create', item.name,
-                              old_name=item.name)
-            assert item.transport is not None
-            if item.action == 'create':
-                self._create_outconn_in(session, OutconnConfig.from_input(values))
-            else:
-                row = session.scalar(select(OutgoingConnection).where(
-                    OutgoingConnection.transport == item.transport, OutgoingConnection.name == item.name))
-                assert row is not None
-                self._edit_outconn_in(session, row, values)
-            return Change('outconn', 'edit' if item.action == 'update' else 'create', item.name, item.transport,
-                          old_name=item.name)
-        except ConfigError as error:
-            # Checked against what is stored (a certificate against the stored key, say): the whole
-            # import is refused, and the transaction that wrote the items before it rolls back.
-            item.errors.extend(error.errors)
-            raise ImportRefused(report.errors, report) from None
+    def _write_security(self, session: Session, planned: list[_Planned], report: ImportReport,
+                        progress: _Progress) -> list[Change]:
+        """New definitions in bulk, then updates one by one (each checked against what is stored)."""
+        changes: list[Change] = []
+        for batch in _batches([plan for plan in planned if plan.item.action == 'create']):
+            configs = [plan.security_config for plan in batch]
+            ids = self._insert_rows(session, SecurityDefinition, [self._new_security_columns(c) for c in configs])
+            for object_id, config in zip(ids, configs, strict=True):
+                changed, settings = created_security(config)
+                self._record_change(session, kind='security', object_id=object_id, name=config.name,
+                                    transport=None, version=1, action='create', changes=changed, settings=settings)
+            changes += [Change('security', 'create', plan.item.name, old_name=plan.item.name) for plan in batch]
+            progress.add(len(batch))
+        for plan in planned:
+            if plan.item.action == 'update':
+                assert isinstance(plan.row, SecurityDefinition)
+                with _refusing(plan.item, report):
+                    self._edit_security_in(session, plan.row, plan.values)
+                changes.append(Change('security', 'edit', plan.item.name, old_name=plan.item.name))
+            progress.add(plan.item.action != 'create')
+        return changes
+
+    def _write_outconns(self, session: Session, planned: list[_Planned], report: ImportReport,
+                        progress: _Progress) -> list[Change]:
+        """New connections in bulk, then updates one by one, as _write_security."""
+        changes: list[Change] = []
+        creates = [plan for plan in planned if plan.item.action == 'create']
+        used = {plan.outconn_config.security for plan in creates} - {None}
+        security_ids = dict(session.execute(select(SecurityDefinition.name, SecurityDefinition.id)
+                                            .where(SecurityDefinition.name.in_(used))).all()) if used else {}
+        for batch in _batches(creates):
+            configs = [plan.outconn_config for plan in batch]
+            ids = self._insert_rows(session, OutgoingConnection, [
+                {**outconn_columns(config), 'security_id': security_ids.get(config.security or '')}
+                for config in configs])
+            for object_id, config in zip(ids, configs, strict=True):
+                settings = dict(config)
+                self._record_change(session, kind='outconn', object_id=object_id, name=config.name,
+                                    transport=config.transport, version=1, action='create',
+                                    changes=diff({}, settings), settings=settings)
+            changes += [Change('outconn', 'create', plan.item.name, plan.item.transport, old_name=plan.item.name)
+                        for plan in batch]
+            progress.add(len(batch))
+        for plan in planned:
+            if plan.item.action == 'update':
+                assert isinstance(plan.row, OutgoingConnection)
+                with _refusing(plan.item, report):
+                    self._edit_outconn_in(session, plan.row, plan.values)
+                changes.append(Change('outconn', 'edit', plan.item.name, plan.item.transport,
+                                      old_name=plan.item.name))
+            progress.add(plan.item.action != 'create')
+        return changes
+
+    @staticmethod
+    def _insert_rows(session: Session, model: type[SecurityDefinition | OutgoingConnection],
+                     rows: list[dict[str, Any]]) -> list[int]:
+        """Insert new rows (version 1) as one executemany; their ids, in order."""
+        now = utc_now()
+        for row in rows:
+            row.update(version=1, created_at=now, updated_at=now)
+        table = model.__table__
+        assert isinstance(table, Table)
+        # No RETURNING: with it, the rows would go as a few huge statements, which psycopg takes
+        # seconds to parse; without it, as one prepared statement, pipelined. The ids are read after.
+        session.execute(insert(table), rows)
+        keys = [(row.get('transport'), row['name']) for row in rows]
+        query = select(table.c.transport if 'transport' in table.c else null(), table.c.name, table.c.id) \
+            .where(table.c.name.in_([name for _, name in keys]))
+        ids = {(transport, name): object_id for transport, name, object_id in session.execute(query)}
+        return [ids[key] for key in keys]
+
+
+@dataclass
+class _Planned:
+    """One item of the document as planned: its report line, its input, its checked config, its stored row."""
+
+    item: ImportItem
+    values: dict[str, Any] = field(default_factory=dict)
+    config: SecurityConfig | OutconnConfig | None = None
+    row: SecurityDefinition | OutgoingConnection | None = None
+
+    @property
+    def security_config(self) -> SecurityConfig:
+        assert isinstance(self.config, SecurityConfig)
+        return self.config
+
+    @property
+    def outconn_config(self) -> OutconnConfig:
+        assert isinstance(self.config, OutconnConfig)
+        return self.config
+
+
+class _Progress:
+    """Counts the items written and tells the caller's progress callback, at most once a batch."""
+
+    def __init__(self, callback: Progress | None, total: int) -> None:
+        self._callback, self._total = callback, total
+        self._done = self._told = 0
+
+    def add(self, count: int) -> None:
+        self._done += count
+        if self._callback is not None and self._done - self._told >= min(BATCH_SIZE, self._total - self._told):
+            self.finish()
+
+    def finish(self) -> None:
+        if self._callback is not None and self._done != self._told:
+            self._told = self._done
+            self._callback(self._done, self._total)
+
+
+@contextmanager
+def _refusing(item: ImportItem, report: ImportReport) -> Iterator[None]:
+    """A write refused against what is stored (a certificate against the stored key, say) refuses the
+    whole import: the transaction that wrote the items before it rolls back."""
+    try:
+        yield
+    except ConfigError as error:
+        item.errors.extend(error.errors)
+        raise ImportRefused(report.errors, report) from None
+
+
+def _batches(planned: list[_Planned]) -> Iterator[list[_Planned]]:
+    for start in range(0, len(planned), BATCH_SIZE):
+        yield planned[start:start + BATCH_SIZE]
+
+
+def _rows_named(session: Session, model: type[SecurityDefinition | OutgoingConnection],
+                names: set[str]) -> list[Any]:
+    """The stored rows with these names, a bounded number of names to a query."""
+    ordered = sorted(names)
+    rows: list[Any] = []
+    for start in range(0, len(ordered), BATCH_SIZE):
+        query = select(model).where(model.name.in_(ordered[start:start + BATCH_SIZE]))
+        rows += session.scalars(query).unique().all()
+    return rows
 
 
 def _items(document: Mapping[str, Any], key: str) -> list[Any]:
