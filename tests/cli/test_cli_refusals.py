@@ -8,12 +8,14 @@ import logging
 import sqlite3
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from zato_outconn import OutconnConfig, Store
 from zato_outconn.cli import app
 
+from tests.cli.test_cli import write_services
 from tests.support.cli_runner import CLI, assert_one_error_line
 
 SECRET = 'Secret123-typed-in'
@@ -105,3 +107,13 @@ def test_unopenable_sqlite_paths_say_why(cli: CLI, tmp_path: Path, command: tupl
     assert not (tmp_path / 'nowhere').exists()
     for result in (through_file, folder, missing):
         assert 'run db upgrade' not in result.err or 'mkdir' in result.err
+
+
+def test_a_cid_with_a_line_break_cannot_forge_a_line_of_output(cli: CLI, store: Store, http_server: Any,
+                                                               tmp_path: Path) -> None:
+    store.create_outconn(OutconnConfig(name='CRM Customer Profile', host=http_server.url))
+    write_services(tmp_path)
+    result = cli.run('invoke', 'mypackage.services:GetCustomer', '--cid', 'a\nFAKE: admin logged in')
+    line = assert_one_error_line(result, 'the cid must be one line of text')
+    assert 'a\\nFAKE' in line
+    assert http_server.recorder.requests == []

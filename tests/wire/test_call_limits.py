@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import json
 import socket
+import subprocess
+import sys
+import textwrap
 import time
+import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +45,45 @@ def test_a_trickled_answer_ends_at_the_total_timeout(make_conn: Any, script: Any
     # Each byte comes well within the read timeout; only the total deadline ends the call.
     assert 0.9 < took < 2.5
     assert raised.value.cid == 'cid-1'
+
+
+GEVENT_SCRIPT = textwrap.dedent('''
+    from gevent import monkey
+    monkey.patch_all()
+
+    import json, sys, time
+    import gevent
+    from zato_outconn import OutconnConfig, Runtime, TotalTimeout
+
+    def call(conn, cid):
+        try:
+            conn.get(cid)
+        except TotalTimeout as error:
+            return type(error).__name__
+        return 'answered'
+
+    with Runtime(sys.argv[1]) as runtime:
+        runtime.store.create_outconn(OutconnConfig(
+            name='Trickle', host=sys.argv[2], read_timeout=0.5, total_timeout=1, pool_size=20))
+        conn = runtime.outgoing.plain_http['Trickle'].conn
+        started = time.perf_counter()
+        jobs = [gevent.spawn(call, conn, f'cid-{n}') for n in range(10)]
+        gevent.joinall(jobs, raise_error=True)
+        print(json.dumps({'elapsed': time.perf_counter() - started, 'outcomes': [job.value for job in jobs]}))
+''')
+
+
+def test_under_gevent_the_total_timeout_ends_every_call(sqlite_url: str, tmp_path: Path) -> None:
+    script = tmp_path / 'gevent_trickle.py'
+    script.write_text(GEVENT_SCRIPT)
+    with RawServer(trickled_body) as server:
+        finished = subprocess.run([sys.executable, str(script), sqlite_url, server.url],
+                                  capture_output=True, text=True, timeout=60, check=False)
+    assert finished.returncode == 0, finished.stderr
+    result = json.loads(finished.stdout.strip().splitlines()[-1])
+    assert result['outcomes'] == ['TotalTimeout'] * 10
+    # Ten trickled calls, together: the watchdog is a greenlet there, and blocks none of them.
+    assert result['elapsed'] < 3
 
 
 def test_the_connection_works_again_after_a_total_timeout(make_conn: Any) -> None:
@@ -111,8 +156,15 @@ def endless_chunks(sock: socket.socket, _: int) -> None:
 def test_an_endless_body_is_cut_at_the_limit(make_conn: Any) -> None:
     with RawServer(endless_chunks) as server:
         item = make_conn(host=server.url, max_response_size=2 * MiB, pool_size=1)
-        with pytest.raises(ResponseTooLarge, match=r'larger than max_response_size \(2097152 bytes\)'):
-            item.conn.get('cid-1')
+        tracemalloc.start()
+        try:
+            with pytest.raises(ResponseTooLarge, match=r'larger than max_response_size \(2097152 bytes\)'):
+                item.conn.get('cid-1')
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        # What was read is held until it is refused, and no more: memory stays flat.
+        assert peak < 8 * MiB
         with pytest.raises(ResponseTooLarge):
             # pool_size 1: the first call's socket was given back (closed), or this would wait for it.
             item.conn.get('cid-2', timeout=(1, 1))
