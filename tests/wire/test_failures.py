@@ -7,10 +7,12 @@ connection mid-answer gets an error saying so, prefetched or streamed.
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from typing import Any
 
 import pytest
+import trustme
 
 from zato_outconn import BadResponse, ConnectError, ReadTimeout, ResponseInterrupted, Timeout, TransportError
 
@@ -184,4 +186,20 @@ def test_only_one_retry(make_conn: Any) -> None:
         item.conn.get('cid-1')
         with pytest.raises(ConnectError, match='closed the connection without answering'):
             item.conn.get('cid-2')
+        assert server.connections == 2
+
+
+def test_over_tls_a_kept_alive_socket_just_closed_is_sent_again_too(make_conn: Any, ca: trustme.CA) -> None:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert('127.0.0.1').configure_cert(context)
+
+    def script(sock: socket.socket, number: int) -> None:
+        tls = context.wrap_socket(sock, server_side=True)
+        keep_alive_then_close_unanswered(tls, number)
+        tls.close()  # no close_notify: the client sees the TLS stream end as an EOF
+
+    with serve(script) as server:
+        item = make_conn(host=server.url.replace('http://', 'https://'), ca_bundle=ca.cert_pem.bytes().decode())
+        assert item.conn.get('cid-1').content == b'first'
+        assert item.conn.get('cid-2').status_code == 200
         assert server.connections == 2
