@@ -210,3 +210,18 @@ def test_a_streamed_body_is_the_callers_to_bound(make_conn: Any) -> None:
     with RawServer(script) as server:
         item = make_conn(host=server.url, max_response_size=1000)
         assert len(item.conn.get('cid-1', prefetch=False).content) == 5000
+
+
+def test_a_chunked_body_with_a_content_length_too_is_still_cut(make_conn: Any) -> None:
+    # Chunked framing wins over Content-Length: the small length must not let an endless body through.
+    def script(sock: socket.socket, _: int) -> None:
+        read_request(sock)
+        sock.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n')
+        chunk = b'%x\r\n%s\r\n' % (64 * 1024, b'y' * 64 * 1024)
+        while True:
+            sock.sendall(chunk)
+
+    with RawServer(script) as server:
+        item = make_conn(host=server.url, max_response_size=MiB)
+        with pytest.raises(ResponseTooLarge):
+            item.conn.get('cid-1')

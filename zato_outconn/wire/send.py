@@ -92,8 +92,8 @@ def _read_body(response: requests.Response, call: Call, limits: Limits) -> None:
     """Read the whole body, as requests would for stream=False, but never more than max_response_size."""
     raw = response.raw
     encoding = response.headers.get('Content-Encoding', '').strip().lower()
-    if 'Content-Length' in response.headers and encoding in ('', 'identity'):
-        # Its length is known and checked: one read.
+    if getattr(raw, 'length_remaining', None) is not None and encoding in ('', 'identity'):
+        # urllib3 knows its length (a Content-Length and no chunked framing), checked above: one read.
         content = raw.read(decode_content=True)
     else:
         chunks = []
