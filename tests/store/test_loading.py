@@ -98,3 +98,15 @@ def test_templates_of_one_name_or_definition_come_with_their_security(store: Sto
     (opened,) = store.load_templates(name='Open')
     assert opened.security is None and opened.problem is None
     assert [template.config.name for template in store.load_templates(ids=[keyed.id])] == ['Keyed']
+
+
+def test_many_ids_are_read_a_bounded_number_to_a_query(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zato_outconn.store import outconns
+
+    store.create_security(SecurityConfig(name='Shared', sec_type='bearer', secret='T0ken-2'))
+    ids = [store.create_outconn(OutconnConfig(name=f'C{n}', host='http://crm.example.com', security='Shared')).id
+           for n in range(5)]
+    monkeypatch.setattr(outconns, '_IDS_PER_QUERY', 2)
+    assert sorted(template.id for template in store.load_templates(ids=ids)) == sorted(ids)
+    assert len(store.load_templates(security_ids=[1, 2, 3, 4, 5])) == 5
+    assert [t.config.name for t in store.load_templates(ids=ids, transport='soap')] == []

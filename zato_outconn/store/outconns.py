@@ -154,6 +154,15 @@ class Outconns(SecurityDefinitions):
         are decrypted when a connection that uses it first asks for them (see LazySecurity), and a
         definition that cannot be decrypted marks only the connections that use it.
         """
+        for key, wanted in (('ids', ids), ('security_ids', security_ids)):
+            if wanted is not None and len(wanted) > _IDS_PER_QUERY:
+                # A follower catching up on a large import asks for that many ids: a bounded number
+                # to a query, as databases limit the parameters of one statement.
+                ordered = sorted(wanted)
+                given: dict[str, Any] = {'transport': transport, 'name': name, 'security': security, 'ids': ids,
+                                         'security_ids': security_ids}
+                return [template for start in range(0, len(ordered), _IDS_PER_QUERY) for template in
+                        self.load_templates(**{**given, key: ordered[start:start + _IDS_PER_QUERY]})]
         query = _stored_outconns(with_security=True)
         if ids is not None:
             query = query.where(_OUTCONNS.c.id.in_(list(ids)))
@@ -228,6 +237,7 @@ def outconn_columns(config: OutconnConfig) -> dict[str, Any]:
 # ---------------------------------------------------------------------- reading many rows at once
 
 _OUTCONNS = OutgoingConnection.__table__
+_IDS_PER_QUERY = 5000
 _DEFINITIONS = SecurityDefinition.__table__
 _DEFINITION_NAMES = tuple(column.name for column in _DEFINITIONS.c)
 _FIELDS = tuple(OutconnConfig.model_fields)

@@ -269,54 +269,50 @@ class Transfer(Outconns):
 
     def _write_security(self, session: Session, planned: list[_Planned], report: ImportReport,
                         progress: _Progress) -> list[Change]:
-        """New definitions in bulk, then updates one by one (each checked against what is stored)."""
-        changes: list[Change] = []
-        for batch in _batches([plan for plan in planned if plan.item.action == 'create']):
-            configs = [plan.security_config for plan in batch]
-            ids = self._insert_rows(session, SecurityDefinition, [self._new_security_columns(c) for c in configs])
-            for object_id, config in zip(ids, configs, strict=True):
-                changed, settings = created_security(config)
-                self._record_change(session, kind='security', object_id=object_id, name=config.name,
-                                    transport=None, version=1, action='create', changes=changed, settings=settings)
-            changes += [Change('security', 'create', plan.item.name, old_name=plan.item.name) for plan in batch]
-            progress.add(len(batch))
-        for plan in planned:
-            if plan.item.action == 'update':
-                assert isinstance(plan.row, SecurityDefinition)
-                with _refusing(plan.item, report):
-                    self._edit_security_in(session, plan.row, plan.values)
-                changes.append(Change('security', 'edit', plan.item.name, old_name=plan.item.name))
-            progress.add(plan.item.action != 'create')
-        return changes
+        def created(plan: _Planned) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+            config = plan.security_config
+            return self._new_security_columns(config), *created_security(config)
+
+        return self._write_kind(session, SecurityDefinition, planned, created, self._edit_security_in, report,
+                                progress)
 
     def _write_outconns(self, session: Session, planned: list[_Planned], report: ImportReport,
                         progress: _Progress) -> list[Change]:
-        """New connections in bulk, then updates one by one, as _write_security."""
+        # Every definition a new connection may use exists by now: the file's were written first.
+        security_ids = dict(session.execute(select(SecurityDefinition.name, SecurityDefinition.id)).all())
+
+        def created(plan: _Planned) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+            config = plan.outconn_config
+            settings = dict(config)
+            columns = {**outconn_columns(config), 'security_id': security_ids.get(config.security or '')}
+            return columns, diff({}, settings), settings
+
+        return self._write_kind(session, OutgoingConnection, planned, created, self._edit_outconn_in, report,
+                                progress)
+
+    def _write_kind(self, session: Session, model: type[SecurityDefinition | OutgoingConnection],
+                    planned: list[_Planned], created: Callable[[_Planned], tuple[dict[str, Any], ...]],
+                    edit: Callable[[Session, Any, Mapping[str, Any]], object], report: ImportReport,
+                    progress: _Progress) -> list[Change]:
+        """New items of one kind in bulk, with their history rows; then updates one by one, each checked
+        against what is stored. ``created`` gives a new item's columns, history changes and settings."""
+        kind = 'security' if model is SecurityDefinition else 'outconn'
         changes: list[Change] = []
-        creates = [plan for plan in planned if plan.item.action == 'create']
-        used = {plan.outconn_config.security for plan in creates} - {None}
-        security_ids = dict(session.execute(select(SecurityDefinition.name, SecurityDefinition.id)
-                                            .where(SecurityDefinition.name.in_(used))).all()) if used else {}
-        for batch in _batches(creates):
-            configs = [plan.outconn_config for plan in batch]
-            ids = self._insert_rows(session, OutgoingConnection, [
-                {**outconn_columns(config), 'security_id': security_ids.get(config.security or '')}
-                for config in configs])
-            for object_id, config in zip(ids, configs, strict=True):
-                settings = dict(config)
-                self._record_change(session, kind='outconn', object_id=object_id, name=config.name,
-                                    transport=config.transport, version=1, action='create',
-                                    changes=diff({}, settings), settings=settings)
-            changes += [Change('outconn', 'create', plan.item.name, plan.item.transport, old_name=plan.item.name)
-                        for plan in batch]
+        for batch in _batches([plan for plan in planned if plan.item.action == 'create']):
+            rows = [created(plan) for plan in batch]
+            ids = self._insert_rows(session, model, [columns for columns, _, _ in rows])
+            for object_id, plan, (_, changed, settings) in zip(ids, batch, rows, strict=True):
+                self._record_change(session, kind=kind, object_id=object_id, name=plan.item.name,
+                                    transport=plan.item.transport, version=1, action='create', changes=changed,
+                                    settings=settings)
+                changes.append(plan.change('create'))
             progress.add(len(batch))
         for plan in planned:
             if plan.item.action == 'update':
-                assert isinstance(plan.row, OutgoingConnection)
+                assert isinstance(plan.row, model)
                 with _refusing(plan.item, report):
-                    self._edit_outconn_in(session, plan.row, plan.values)
-                changes.append(Change('outconn', 'edit', plan.item.name, plan.item.transport,
-                                      old_name=plan.item.name))
+                    edit(session, plan.row, plan.values)
+                changes.append(plan.change('edit'))
             progress.add(plan.item.action != 'create')
         return changes
 
@@ -347,6 +343,9 @@ class _Planned:
     values: dict[str, Any] = field(default_factory=dict)
     config: SecurityConfig | OutconnConfig | None = None
     row: SecurityDefinition | OutgoingConnection | None = None
+
+    def change(self, action: str) -> Change:
+        return Change(self.item.kind, action, self.item.name, self.item.transport, old_name=self.item.name)
 
     @property
     def security_config(self) -> SecurityConfig:
