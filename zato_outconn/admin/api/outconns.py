@@ -18,6 +18,7 @@ from zato_outconn.admin.schemas import (
     OutconnPatch,
     OutconnQuery,
     Ping,
+    ROW_ID,
     Rollback,
 )
 from zato_outconn.admin.tabular import csv_text
@@ -68,7 +69,7 @@ def create_outconn(config: OutconnConfig) -> Response:
     return _item(record, 201, {'Location': url_for('.get_outconn', outconn_id=record.id)})
 
 
-@outconns.get('/<int:outconn_id>')
+@outconns.get(f'/<{ROW_ID}:outconn_id>')
 @needs(outconns, 'outconn.read')
 @outconns.output(OutconnItem, description='The connection; ETag is its version')
 @outconns.doc(summary='Get a connection')
@@ -76,7 +77,7 @@ def get_outconn(outconn_id: int) -> Response:
     return _item(current_store().outconn_by_id(outconn_id))
 
 
-@outconns.patch('/<int:outconn_id>')
+@outconns.patch(f'/<{ROW_ID}:outconn_id>')
 @needs(outconns, 'outconn.write', 'outconn.activate')
 @outconns.input(OutconnPatch, arg_name='patch')
 @outconns.output(OutconnItem, description='The connection as changed')
@@ -114,7 +115,7 @@ def _stale(version: int, expected: int) -> Response:
                         'since you read it; read it again and repeat the change', headers={'ETag': etag(version)})
 
 
-@outconns.delete('/<int:outconn_id>')
+@outconns.delete(f'/<{ROW_ID}:outconn_id>')
 @needs(outconns, 'outconn.write')
 @outconns.output({}, status_code=204, description='Deleted')
 @outconns.doc(summary='Delete a connection')
@@ -125,7 +126,7 @@ def delete_outconn(outconn_id: int) -> Response:
     return Response(status=204)
 
 
-@outconns.post('/<int:outconn_id>/ping')
+@outconns.post(f'/<{ROW_ID}:outconn_id>/ping')
 @needs(outconns, 'outconn.ping')
 @outconns.output(Ping, description='How the remote end answered; ok is false, with error saying why, '
                                    'when it did not')
@@ -142,7 +143,7 @@ def ping_outconn(outconn_id: int) -> Response:
     return ping_saved(current_store().outconn_by_id(outconn_id), current_principal().actor)
 
 
-@outconns.get('/<int:outconn_id>/history')
+@outconns.get(f'/<{ROW_ID}:outconn_id>/history')
 @needs(outconns, 'outconn.read')
 @outconns.output(HistoryList, description='Every version, oldest first')
 @outconns.doc(summary='History of a connection', description='Kept after the connection is deleted.')
@@ -150,7 +151,7 @@ def outconn_history(outconn_id: int) -> Response:
     return json_answer([record.as_dict() for record in current_store().history('outconn', outconn_id)])
 
 
-@outconns.post('/<int:outconn_id>/rollback')
+@outconns.post(f'/<{ROW_ID}:outconn_id>/rollback')
 @needs(outconns, 'outconn.write')
 @outconns.input(Rollback, arg_name='rollback')
 @outconns.output(OutconnItem, description='The new version, with the settings of the one asked for')

@@ -10,7 +10,7 @@ from zato_outconn.admin.answers import csv_answer, json_answer, wants_csv
 from zato_outconn.admin.api.versions import etag
 from zato_outconn.admin.auth import current_store, needs
 from zato_outconn.admin.problems import invalid, problem
-from zato_outconn.admin.schemas import ListFormat, SecretIn, SecurityItem, SecurityList, SecurityPatch
+from zato_outconn.admin.schemas import ROW_ID, ListFormat, SecretIn, SecurityItem, SecurityList, SecurityPatch
 from zato_outconn.admin.tabular import csv_text
 from zato_outconn.config import SecurityConfig
 from zato_outconn.config.base import ConfigModel
@@ -56,7 +56,7 @@ def create_security(config: SecurityConfig) -> Response:
     return _item(record, 201, {'Location': url_for('.get_security', security_id=record.id)})
 
 
-@security.get('/<int:security_id>')
+@security.get(f'/<{ROW_ID}:security_id>')
 @needs(security, 'security.read')
 @security.output(SecurityItem, description='The definition; ETag is its version')
 @security.doc(summary='Get a security definition')
@@ -64,7 +64,7 @@ def get_security(security_id: int) -> Response:
     return _item(current_store().security_by_id(security_id))
 
 
-@security.patch('/<int:security_id>')
+@security.patch(f'/<{ROW_ID}:security_id>')
 @needs(security, 'security.write')
 @security.input(SecurityPatch, arg_name='patch')
 @security.output(SecurityItem, description='The definition as changed')
@@ -83,7 +83,7 @@ def edit_security(security_id: int, patch: ConfigModel) -> Response:
     return _item(store.edit_security(record.config.name, changes))
 
 
-@security.delete('/<int:security_id>')
+@security.delete(f'/<{ROW_ID}:security_id>')
 @needs(security, 'security.write')
 @security.output({}, status_code=204, description='Deleted')
 @security.doc(summary='Delete a security definition', responses={409: 'Connections use it'})
@@ -93,7 +93,7 @@ def delete_security(security_id: int) -> Response:
     return Response(status=204)
 
 
-@security.put('/<int:security_id>/secret')
+@security.put(f'/<{ROW_ID}:security_id>/secret')
 @needs(security, 'security.write')
 @security.input(SecretIn, arg_name='secret')
 @security.output({}, status_code=204, description='The secret is set')
