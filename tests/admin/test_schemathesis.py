@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
 
 from zato_outconn import OutconnConfig, SecurityConfig, Store
 

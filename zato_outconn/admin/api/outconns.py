@@ -12,13 +12,13 @@ from zato_outconn.admin.auth import current_principal, current_store, needs
 from zato_outconn.admin.pinging import ping_saved
 from zato_outconn.admin.problems import invalid, problem
 from zato_outconn.admin.schemas import (
+    ROW_ID,
     HistoryList,
     OutconnItem,
     OutconnPage,
     OutconnPatch,
     OutconnQuery,
     Ping,
-    ROW_ID,
     Rollback,
 )
 from zato_outconn.admin.tabular import csv_text
