@@ -178,3 +178,11 @@ def test_a_source_checkout_finds_its_migrations_without_being_installed() -> Non
     assert Path(package).parent == checkout / 'zato_outconn'
     assert Path(folder) == checkout / 'migrations'
     assert revision == head_revision()
+
+
+def test_the_head_read_from_the_revision_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    from zato_outconn.store.schema import alembic_config
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()

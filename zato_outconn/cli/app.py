@@ -8,28 +8,18 @@ arguments, and never printed.
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
 from click.core import ParameterSource
-from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
 
 from zato_outconn.cli.context import Context, fail
-from zato_outconn.cli.db_command import db
-from zato_outconn.cli.nodes_command import nodes
-from zato_outconn.cli.outconn_command import outconn
-from zato_outconn.cli.security_command import secrets, security
-from zato_outconn.cli.serve_command import serve
-from zato_outconn.cli.service_command import invoke
-from zato_outconn.cli.tokens_command import tokens
-from zato_outconn.cli.transfer_command import export, import_
-from zato_outconn.cli.users_command import users
 from zato_outconn.exceptions import ConfigError, OutconnError
 from zato_outconn.store.engine import DB_ENV, DEFAULT_DB_URL
 from zato_outconn.version import __version__
@@ -40,8 +30,60 @@ _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, 'NoArgsIsHelpError', ())
 # click's words for arguments left over after a command's own; what follows them is never shown.
 _EXTRA_ARGUMENTS = re.compile(r'^Got unexpected extra arguments? \(')
 
+# Every noun and lone verb: its module in zato_outconn.cli, the command's name there, and the first
+# paragraph of its help, which the list of commands shows. A command's module is imported only when
+# that command runs or shows its help, so that --help and each command load what they need alone
+# (a test checks that these summaries are the commands' own).
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    'db': ('db_command', 'db', 'The database schema.'),
+    'security': ('security_command', 'security', 'Security definitions: credentials that connections use.'),
+    'secrets': ('security_command', 'secrets', 'Encryption of secrets at rest.'),
+    'outconn': ('outconn_command', 'outconn', 'Outgoing connections: plain_http and soap templates.'),
+    'export': ('transfer_command', 'export',
+               'Write every template and security definition, with every setting; secrets are left out.'),
+    'import': ('transfer_command', 'import_',
+               'Import FILE (JSON or YAML, as export writes it) in one transaction, or nothing at all.'),
+    'nodes': ('nodes_command', 'nodes', 'Running processes that follow the database.'),
+    'invoke': ('service_command', 'invoke', 'Run SERVICE (package.module:ClassName) once and print its response '
+                                            'payload.'),
+    'users': ('users_command', 'users', 'Admin users: who may sign in to the web admin, and with which role.'),
+    'tokens': ('tokens_command', 'tokens', 'API tokens: what scripts send as Authorization: Bearer <token>.'),
+    'serve': ('serve_command', 'serve', 'Serve the web admin and the JSON API (/api/v1), by default at '
+                                        'http://127.0.0.1:11223.'),
+}
 
-@click.group(context_settings={'help_option_names': ['-h', '--help']})
+
+class LazyGroup(click.Group):
+    """The root group: its commands are imported when one is looked up (to run, or for its help)."""
+
+    def __init__(self, *args: Any, lazy: Mapping[str, tuple[str, str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, attribute, _ = self.lazy[cmd_name]
+            command = getattr(importlib.import_module(f'zato_outconn.cli.{module}'), attribute)
+            _guard(command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """As click lists them, from the summaries above: listing the commands imports none of them."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [(name, (self.commands[name] if name in self.commands else
+                        click.Command(name, help=self.lazy[name][2])).get_short_help_str(limit)) for name in names]
+        with formatter.section('Commands'):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={'help_option_names': ['-h', '--help']})
 @click.option('--db', 'db_url', envvar=DB_ENV, default=DEFAULT_DB_URL, show_default=True,
               help=f'Database URL (sqlite:///file.db or postgresql://...); default from {DB_ENV}.')
 @click.version_option(__version__, prog_name='zato-outconn')
@@ -67,9 +109,10 @@ def _name_bad_values(callback: Callable[..., Any]) -> Callable[..., Any]:
             return callback(*args, **kwargs)
         except OutconnError:
             raise
-        except ValidationError as error:
+        except _loaded('pydantic_core', 'ValidationError') as error:
+            items: list[Any] = error.errors()  # type: ignore[attr-defined]  # pydantic's ValidationError
             raise ConfigError.of([('.'.join(str(part) for part in item['loc']) or 'value', item['msg'])
-                                  for item in error.errors()]) from error
+                                  for item in items]) from error
         except ValueError as error:
             raise _bad_value(click.get_current_context(), error) from error
 
@@ -97,10 +140,14 @@ def _guard(command: click.Command) -> None:
         command.callback = _name_bad_values(command.callback)
 
 
-for _command in (db, security, secrets, outconn, export, import_, nodes, invoke,
-                 users, tokens, serve):
-    _guard(_command)
-    cli.add_command(_command)
+def _loaded(module: str, name: str) -> tuple[type[BaseException], ...]:
+    """The exception class ``module.name`` if that module has been imported, else none.
+
+    For except clauses (evaluated when an exception reaches them): an error of a library no command
+    loaded cannot have been raised, and the library need not be imported to say so.
+    """
+    found = sys.modules.get(module)
+    return (getattr(found, name),) if found is not None else ()
 
 
 def main() -> None:
@@ -131,7 +178,7 @@ def main() -> None:
         sys.exit(error.exit_code)
     except OutconnError as error:
         fail(str(error))
-    except SQLAlchemyError as error:
+    except _loaded('sqlalchemy.exc', 'SQLAlchemyError') as error:
         fail(f'database error: {_first_line(error)}')
     except OSError as error:
         fail(str(error))

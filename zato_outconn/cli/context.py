@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from zato_outconn.store import Store
-from zato_outconn.store.history import os_user
+if TYPE_CHECKING:
+    from zato_outconn.store import Store
 
 
 @dataclass
@@ -20,6 +20,10 @@ class Context:
     @property
     def store(self) -> Store:
         if self._store is None:
+            # Imported here: a command that needs no database (or --help) loads none of the store.
+            from zato_outconn.store import Store
+            from zato_outconn.store.history import os_user
+
             self._store = Store(self.db_url)
             # History says which operating-system user changed what from the command line.
             self._store.actor = f'cli:{os_user()}'

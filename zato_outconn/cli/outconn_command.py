@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -10,13 +10,12 @@ from zato_outconn.cli.context import Context, fail, pass_context, read_file
 from zato_outconn.cli.options import model_options
 from zato_outconn.cli.output import emit, format_option, render_fields, render_table
 from zato_outconn.config import TRANSPORTS, OutconnConfig
-from zato_outconn.conn.headers import Component
 from zato_outconn.exceptions import OutconnError
-from zato_outconn.registry import build_connection
-from zato_outconn.runtime import Runtime
-from zato_outconn.runtime.context import new_cid
-from zato_outconn.store import OutconnRecord, Store
-from zato_outconn.store.history import CHANGED, HistoryRecord
+from zato_outconn.store.history import CHANGED
+
+if TYPE_CHECKING:
+    from zato_outconn.store import OutconnRecord, Store
+    from zato_outconn.store.history import HistoryRecord
 
 # Switches as --flag/--no-flag, with is_active's words of its own.
 _SWITCHES = tuple((name, '--active/--inactive' if name == 'is_active' else
@@ -88,6 +87,10 @@ def _warn_about_wsdl(store: Store, config: OutconnConfig) -> None:
     """
     if config.transport != 'soap' or not config.wsdl:
         return
+    # Imported here, as in ping: only the commands that call a remote end load the connection layer.
+    from zato_outconn.conn.headers import Component
+    from zato_outconn.registry import build_connection
+
     conn = build_connection(store.load_templates(transport='soap', name=config.name)[0], Component())
     try:
         _ = conn.client  # type: ignore[attr-defined]  # building it is the check
@@ -178,6 +181,9 @@ def outconn_delete(state: Context, name: str, transport: str | None) -> None:
 @pass_context
 def outconn_ping(state: Context, name: str, transport: str | None, cid: str | None, output_format: str) -> None:
     """Call the remote end once with the ping method and report; exits 1 when it is not OK."""
+    from zato_outconn.runtime import Runtime
+    from zato_outconn.runtime.context import new_cid
+
     record = state.store.find_outconn(name, transport)
     # A command runs once: it follows nothing and is no node.
     with Runtime(store=state.store, sync=False) as runtime:

@@ -1,15 +1,18 @@
-"""Database URLs and engines: SQLite by default, PostgreSQL for clusters; how long a write waits for a lock."""
+"""Database URLs and engines: SQLite by default, PostgreSQL for clusters; how long a write waits for a lock.
+
+SQLAlchemy and the config checks are imported by the functions that use them: the command line
+reads the settings here (the default URL, say) to show its help, which needs neither.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
-
-from zato_outconn.config.checks import seconds_setting
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.engine import URL
 
 DB_ENV = 'ZATO_OUTCONN_DB'
 DEFAULT_DB_URL = 'sqlite:///zato-outconn.db'
@@ -25,11 +28,15 @@ def resolve_db_url(url: str | None = None) -> str:
 
 def lock_timeout(value: float | str | None = None) -> float:
     """Seconds a statement waits for a lock another session holds: the value given, else the environment, else 5."""
+    from zato_outconn.config.checks import seconds_setting
+
     # Zero would mean "wait forever" on PostgreSQL but "never wait" on SQLite: refused rather than ambiguous.
     return seconds_setting(LOCK_TIMEOUT_ENV, value, DEFAULT_LOCK_TIMEOUT)
 
 
 def normalise_url(url: str) -> URL:
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     # psycopg 3 is the driver installed with the package; plain postgresql:// would ask for psycopg2.
     if parsed.drivername in ('postgresql', 'postgres'):
@@ -58,6 +65,8 @@ def sqlite_path(url: URL) -> str | None:
 
 def create_db_engine(url: str, *, timeout: float | None = None) -> Engine:
     """An engine whose statements wait at most ``timeout`` (see lock_timeout) for a lock, on either backend."""
+    from sqlalchemy import create_engine, event
+
     parsed = normalise_url(url)
     milliseconds = max(1, round(lock_timeout(timeout) * 1000))
     engine = create_engine(parsed, pool_pre_ping=parsed.get_backend_name() != 'sqlite')
