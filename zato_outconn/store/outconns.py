@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from zato_outconn.config import SECURITY_TYPES, OutconnConfig, SecurityConfig
+from zato_outconn.config import ENCRYPTED_SETTINGS, SECURITY_TYPES, OutconnConfig, SecurityConfig
+from zato_outconn.config.security import PUBLIC_SETTINGS
 from zato_outconn.exceptions import ConfigError, NotFound
 from zato_outconn.store.history import HistoryRecord, diff, edit_action
 from zato_outconn.store.models import OutgoingConnection, SecurityDefinition, utc_now
@@ -239,7 +240,9 @@ def outconn_columns(config: OutconnConfig) -> dict[str, Any]:
 _OUTCONNS = OutgoingConnection.__table__
 _IDS_PER_QUERY = 5000
 _DEFINITIONS = SecurityDefinition.__table__
-_DEFINITION_NAMES = tuple(column.name for column in _DEFINITIONS.c)
+# What a template's security is made from: the definition's id, settings and secrets (not its
+# version or times, whose conversion every row would pay for nothing).
+_DEFINITION_NAMES = ('id', *PUBLIC_SETTINGS, *ENCRYPTED_SETTINGS)
 _FIELDS = tuple(OutconnConfig.model_fields)
 # Where a row of _stored_outconns has the connection's id and version, then what follows them:
 # created_at and updated_at, or (with_security) the definition's columns in _DEFINITION_NAMES order.
@@ -253,10 +256,10 @@ def _stored_outconns(*, with_security: bool = False) -> Select[Any]:
 
     Each row holds every setting in the config's field order (the definition's name as security),
     the id and the version, then the times of creation and last change, or with_security the
-    definition's own columns instead (a template needs no times, which SQLite makes costly to read).
+    definition's columns of _DEFINITION_NAMES instead (a template needs no times, costly to read).
     """
     settings = [_DEFINITIONS.c.name.label('security') if name == 'security' else _OUTCONNS.c[name] for name in _FIELDS]
-    extra = [column.label(f'security_{column.name}') for column in _DEFINITIONS.c] if with_security \
+    extra = [_DEFINITIONS.c[name].label(f'security_{name}') for name in _DEFINITION_NAMES] if with_security \
         else [_OUTCONNS.c.created_at, _OUTCONNS.c.updated_at]
     return (select(*settings, _OUTCONNS.c.id, _OUTCONNS.c.version, *extra)
             .select_from(_OUTCONNS.outerjoin(_DEFINITIONS, _OUTCONNS.c.security_id == _DEFINITIONS.c.id)))
