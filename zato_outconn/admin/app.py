@@ -13,12 +13,12 @@ from typing import Any
 from apiflask import APIFlask
 from flask.wrappers import Response
 
-from zato_outconn.admin import settings
 from zato_outconn.admin.answers import CaseJSONProvider
 from zato_outconn.admin.api import register_api
 from zato_outconn.admin.auth import STORE_KEY, csrf, login_manager
 from zato_outconn.admin.health import health
 from zato_outconn.admin.problems import register as register_problems
+from zato_outconn.admin.settings import DEFAULTS, PREFIX, check
 from zato_outconn.store import Store
 from zato_outconn.version import __version__
 
@@ -42,12 +42,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     app = APIFlask('zato_outconn.admin', title='zato-outconn', version=__version__,
                    spec_path='/api/v1/openapi.json', docs_path=None)
     app.json = CaseJSONProvider(app)
-    app.config.update(settings.DEFAULTS)
-    app.config.from_prefixed_env(settings.PREFIX)
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env(PREFIX)
     if app.config.get('ADMIN_SECRET_KEY'):
         app.config['SECRET_KEY'] = str(app.config['ADMIN_SECRET_KEY'])
     app.config.update(config or {})
-    settings.check(app.config)
+    check(app.config)
 
     store = app.config.get('STORE')
     if store is None:
