@@ -8,6 +8,7 @@ import stat
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from zato_outconn.store.secret_box import KEYS_ENV
 
 from tests.conftest import upgraded
 from tests.support.cli_runner import CLI, EXECUTABLE, LOG_LEVEL_ENV, assert_one_error_line
+from tests.support.servers import RecordingServer
 
 START_TIMEOUT = 60.0
 
@@ -126,10 +128,29 @@ def test_the_embedded_default_creates_its_database_and_first_admin(tmp_path: Pat
         assert listed.status_code == 200 and listed.json()['total'] == 0
         assert client().get(f'{served.url}/api/v1/outconns', timeout=10).status_code == 401
         assert created.headers['X-Frame-Options'] == 'DENY'
+        _a_slow_ping_blocks_no_other_request(served, session)
     log = served.out
-    access = [line for line in log.splitlines() if '/api/v1/outconns' in line]
-    assert len(access) == 3 and ' 201 ' in access[0] and ' 401 ' in access[2], log
+    access = [line for line in log.splitlines() if '/api/v1/outconns ' in line]
+    assert [line.split('"')[1].split()[0] + line.split('"')[2].split()[0] for line in access] == [
+        'POST201', 'GET200', 'GET401', 'POST201'], log
     assert token not in log + served.err and 'Bearer' not in log and 'q=' not in log
+
+
+def _a_slow_ping_blocks_no_other_request(served: Served, session: requests.Session) -> None:
+    # One worker (the default): while its ping waits for a slow server, gevent serves others.
+    with RecordingServer() as slow:
+        created = session.post(f'{served.url}/api/v1/outconns', timeout=10,
+                               json={'name': 'Slow', 'host': slow.url, 'url_path': '/sleep/2'})
+        with ThreadPoolExecutor(1) as pool:
+            pinging = pool.submit(session.post, f'{served.url}/api/v1/outconns/{created.json()["id"]}/ping',
+                                  timeout=30)
+            while not slow.recorder.requests:
+                time.sleep(0.05)
+            start = time.monotonic()
+            assert client().get(f'{served.url}/healthz', timeout=10).status_code == 200
+            assert time.monotonic() - start < 1.5
+            assert not pinging.done()
+            assert pinging.result().json()['ok'] is True
 
 
 def test_https_with_a_client_certificate_required(tmp_path: Path) -> None:
