@@ -1,56 +1,65 @@
-"""pool_size as a cap on the sockets open to a connection's remote end, across its generations.
+"""Caps on open sockets: pool_size per connection across its generations, and one per process.
 
 Each edit of a template builds a new session and pool, while the old one drains the calls in
 flight on it. A pool on its own caps only its own sockets, so during edits a connection could
 hold several pools' worth at once. The sockets of every generation of one connection name count
 against one ``SocketBudget`` instead: a socket takes a place from it when it connects and gives it
-back when it closes.
+back when it closes. Every socket also takes a place from the process's budget
+(``ZATO_OUTCONN_MAX_SOCKETS``, by default most of the file descriptor limit), so that a process
+touching ten thousand connections closes idle sockets rather than run out of descriptors.
 """
 
 from __future__ import annotations
 
+import os
+import resource
 import threading
 import weakref
+from collections import OrderedDict
 from time import monotonic
 from typing import Protocol
 
 from urllib3.exceptions import PoolError
 
+from zato_outconn.exceptions import ConfigError
+
+MAX_SOCKETS_ENV = 'ZATO_OUTCONN_MAX_SOCKETS'
+
 
 class SocketsBusy(PoolError):
-    """Every place of a connection's budget stayed taken for the connect timeout."""
+    """Every place of a budget stayed taken, each socket busy, for the connect timeout."""
 
-    def __init__(self, size: int) -> None:
-        super().__init__(None, f'all {size} sockets of the connection are open')  # type: ignore[arg-type]
+    def __init__(self, size: int, whose: str) -> None:
+        self.size = size
+        self.whose = whose
+        super().__init__(None, f'all {size} sockets {whose} are busy')  # type: ignore[arg-type]
 
 
 class SocketBudget:
     """At most ``size`` sockets open at once for one connection name.
 
-    A caller who finds every place taken closes an idle socket of any of the connection's pools to
-    take its place (an old generation's, or the current one's), and waits only while every open
-    socket is busy. Without that, callers of a generation retired with calls in flight could wait
-    for places that the newer generation's idle sockets keep.
+    A caller who finds every place taken closes an idle socket of one of the budget's pools to take
+    its place (an old generation's, or the current one's; the pool idle longest first), and waits
+    only while every open socket is busy. Without that, callers of a generation retired with calls
+    in flight could wait for places that the newer generation's idle sockets keep.
     """
 
-    __slots__ = ('__weakref__', '_condition', '_events', '_open', '_pools', '_waiting', 'size')
+    __slots__ = ('__weakref__', '_condition', '_events', '_idle', '_open', '_waiting', 'size', 'whose')
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, whose: str = 'of the connection') -> None:
         self.size = size
+        self.whose = whose
         self._open = 0
         self._waiting = 0
         # Bumped whenever a place may have become free: a socket closed, or one went back idle.
         self._events = 0
         self._condition = threading.Condition(threading.Lock())
-        self._pools: weakref.WeakSet[IdleSockets] = weakref.WeakSet()
+        # The pools that may hold idle sockets, the one whose socket went idle longest ago first.
+        self._idle: OrderedDict[int, weakref.ref[IdleSockets]] = OrderedDict()
 
     @property
     def open(self) -> int:
         return self._open
-
-    def register(self, pool: IdleSockets) -> None:
-        """A pool whose sockets count against this budget."""
-        self._pools.add(pool)
 
     def take(self, wait: float | None) -> None:
         """Take a place, waiting at most ``wait`` seconds for one (None: as long as it takes)."""
@@ -70,7 +79,7 @@ class SocketBudget:
                         continue
                     remaining = None if end is None else end - monotonic()
                     if remaining is not None and remaining <= 0:
-                        raise SocketsBusy(self.size)
+                        raise SocketsBusy(self.size, self.whose)
                     self._condition.wait(remaining)
             finally:
                 with self._condition:
@@ -82,10 +91,16 @@ class SocketBudget:
             self._events += 1
             self._condition.notify_all()
 
-    def went_idle(self) -> None:
-        """A socket went back to its pool: one waiting for a place may now close it."""
-        if self._waiting:
-            with self._condition:
+    def went_idle(self, pool: IdleSockets) -> None:
+        """A socket went back to this pool: one waiting for a place may now close it."""
+        key = id(pool)
+        with self._condition:
+            idle = self._idle
+            if key in idle:
+                idle.move_to_end(key)
+            else:
+                idle[key] = weakref.ref(pool)
+            if self._waiting:
                 self._events += 1
                 self._condition.notify_all()
 
@@ -97,7 +112,19 @@ class SocketBudget:
             self._condition.notify_all()
 
     def _close_an_idle_socket(self) -> bool:
-        return any(pool.close_one_idle() for pool in list(self._pools))
+        while True:
+            with self._condition:
+                if not self._idle:
+                    return False
+                key, ref = self._idle.popitem(last=False)
+            pool = ref()
+            if pool is not None and pool.close_one_idle():
+                with self._condition:
+                    # It may hold more idle sockets: it stays first in line.
+                    if key not in self._idle:
+                        self._idle[key] = ref
+                        self._idle.move_to_end(key, last=False)
+                return True
 
 
 class IdleSockets(Protocol):
@@ -120,3 +147,26 @@ def budget_for(name: str, size: int) -> SocketBudget:
         elif budget.size != size:
             budget.resize(size)
         return budget
+
+
+def default_max_sockets() -> int:
+    """ZATO_OUTCONN_MAX_SOCKETS, else the file descriptor limit less a fifth (at least 256) for files,
+    the database and the sockets of servers."""
+    value = os.environ.get(MAX_SOCKETS_ENV)
+    if value:
+        try:
+            count = int(value)
+        except ValueError:
+            count = 0
+        if count < 1:
+            raise ConfigError(MAX_SOCKETS_ENV, f'must be a positive number of sockets; got {value!r}')
+        return count
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        soft = 65536
+    return max(16, soft - max(256, soft // 5))
+
+
+# Every socket of every connection of this process.
+PROCESS_WHOSE = f'this process may open ({MAX_SOCKETS_ENV})'
+PROCESS = SocketBudget(default_max_sockets(), whose=PROCESS_WHOSE)

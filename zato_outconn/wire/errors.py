@@ -37,7 +37,7 @@ from zato_outconn.exceptions import (
     TransportError,
     WSDLError,
 )
-from zato_outconn.wire.budget import SocketsBusy
+from zato_outconn.wire.budget import MAX_SOCKETS_ENV, PROCESS_WHOSE, SocketsBusy
 from zato_outconn.wire.call import Call
 
 # How much of a non-SOAP answer an error keeps, enough to recognise an HTML error page.
@@ -282,6 +282,9 @@ def _not_soap(error: Any, call: Call, limits: _Limits) -> CallError:
 _Builder = Callable[[Any, Call, _Limits], CallError]
 _BUILDERS: dict[str, _Builder] = {
     POOL_TIMEOUT: lambda error, call, limits: PoolTimeout(
+        f'all {error.size} sockets this process may open stayed busy for the connect timeout; raise '
+        f'{MAX_SOCKETS_ENV}, or close streamed responses sooner'
+        if isinstance(error, SocketsBusy) and error.whose == PROCESS_WHOSE else
         'every socket of the pool (pool_size) stayed busy for the connect timeout; '
         'raise pool_size, or close streamed responses sooner', **call.context()),
     CONNECT_TIMEOUT: lambda error, call, limits: ConnectTimeout(

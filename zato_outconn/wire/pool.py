@@ -13,6 +13,7 @@ import http.client
 import logging
 import queue
 import ssl
+from time import monotonic
 from typing import Any
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -21,8 +22,8 @@ from urllib3.exceptions import ProtocolError, SSLError
 from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout as PoolTimeoutSetting
 
-from zato_outconn.wire import deadline
-from zato_outconn.wire.budget import SocketBudget
+from zato_outconn.wire import deadline, idle
+from zato_outconn.wire.budget import PROCESS, SocketBudget, default_max_sockets
 
 logger = logging.getLogger(__name__)
 
@@ -67,16 +68,26 @@ def _stale(error: BaseException) -> bool:
 
 
 class _Budgeted:
-    """A socket that takes a place from its connection's budget while it is open."""
+    """A socket that takes a place from its connection's budget, and the process's, while it is open."""
 
     budget: SocketBudget | None = None
     _holds_place = False
+    # When the socket last went back to its pool, unused since (monotonic seconds).
+    idle_since = 0.0
     timeout: Any
 
     def connect(self) -> None:
-        if self.budget is not None and not self._holds_place:
-            # Waits at most the connect timeout, as for a free socket of the pool.
-            self.budget.take(self.timeout if isinstance(self.timeout, int | float) else None)
+        if not self._holds_place:
+            # Each waits at most the connect timeout, as for a free socket of the pool.
+            wait = self.timeout if isinstance(self.timeout, int | float) else None
+            if self.budget is not None:
+                self.budget.take(wait)
+            try:
+                PROCESS.take(wait)
+            except BaseException:
+                if self.budget is not None:
+                    self.budget.give_back()
+                raise
             self._holds_place = True
         try:
             super().connect()  # type: ignore[misc]
@@ -93,8 +104,9 @@ class _Budgeted:
     def _give_back(self) -> None:
         if self._holds_place:
             self._holds_place = False
-            assert self.budget is not None
-            self.budget.give_back()
+            if self.budget is not None:
+                self.budget.give_back()
+            PROCESS.give_back()
 
 
 class BudgetedHTTPConnection(_Budgeted, HTTPConnection):
@@ -120,9 +132,10 @@ class BoundedWait:
 
     def __init__(self, *args: Any, budget: SocketBudget | None = None, **kwargs: Any) -> None:
         self.budget = budget
+        self.idle_timeout = idle.idle_timeout()
         super().__init__(*args, **kwargs)
-        if budget is not None:
-            budget.register(self)
+        PROCESS.resize(default_max_sockets())
+        idle.REAPER.watch(self)
 
     def urlopen(self, method: str, url: str, body: Any = None, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get('pool_timeout') is None:
@@ -146,38 +159,55 @@ class BoundedWait:
             current.watch(conn)
         return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]
 
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)  # type: ignore[misc]
+        if conn.sock is not None and monotonic() - conn.idle_since > self.idle_timeout:
+            conn.close()  # idle too long: a server may have dropped it without a word
+        return conn
+
     def _put_conn(self, conn: Any) -> None:
         current = deadline.current()
-        if current is not None and conn is not None:
-            current.forget(conn)
+        if conn is not None:
+            if current is not None:
+                current.forget(conn)
+            conn.idle_since = monotonic()
         super()._put_conn(conn)  # type: ignore[misc]
         if self.budget is not None:
-            self.budget.went_idle()
+            self.budget.went_idle(self)
+        PROCESS.went_idle(self)
 
-    def close_idle(self) -> None:
-        """Close the sockets no call is using; the pool stays open for the calls still in flight."""
-        while self.close_one_idle():
-            pass
+    def close_idle(self, idle_for: float = 0.0) -> int:
+        """Close the sockets no call has used for ``idle_for`` seconds; the pool stays open for the
+        calls still in flight. Returns how many were closed."""
+        return self._close_idle(idle_for, at_most=None)
 
     def close_one_idle(self) -> bool:
         """Close one socket no call is using, if there is one."""
+        return self._close_idle(0.0, at_most=1) == 1
+
+    def _close_idle(self, idle_for: float, at_most: int | None) -> int:
         pool = self.pool
         if pool is None:
-            return False
+            return 0
+        cutoff = monotonic() - idle_for
+        # A look first, without taking anything: most pools swept have nothing to close.
+        if not any(conn is not None and conn.sock is not None and conn.idle_since <= cutoff
+                   for conn in list(pool.queue)):
+            return 0
         taken = []
-        closed = False
+        closed = 0
         try:
-            while not closed:
+            while at_most is None or closed < at_most:
                 try:
                     conn = pool.get(block=False)
                 except queue.Empty:
                     break
                 taken.append(conn)
-                if conn is not None and conn.sock is not None:
+                if conn is not None and conn.sock is not None and conn.idle_since <= cutoff:
                     conn.close()
-                    closed = True
+                    closed += 1
         finally:
-            # Put back, the closed one too: a pool's size is the number of places in its queue, and
+            # Put back, the closed ones too: a pool's size is the number of places in its queue, and
             # a closed connection connects again when next taken.
             for conn in taken:
                 pool.put(conn, block=False)
