@@ -63,3 +63,13 @@ def test_a_definition_in_use_is_409_and_a_name_taken_too(api: API) -> None:
     api.store.delete_outconn('plain_http', 'CRM')
     assert api.delete(f'{BASE}/{security_id}').status_code == 204
     problem_of(api.get(f'{BASE}/{security_id}'), 404)
+
+
+def test_patch_with_if_match_refuses_a_stale_edit(api: API) -> None:
+    security_id = api.security('one')
+    edited = api.patch(f'{BASE}/{security_id}', json={'username': 'bob'}, headers={'If-Match': '"1"'})
+    assert edited.status_code == 200 and edited.headers['ETag'] == '"2"'
+    stale = problem_of(api.patch(f'{BASE}/{security_id}', json={'username': 'carol'}, headers={'If-Match': '"1"'}),
+                       412)
+    assert 'version 2' in stale['detail']
+    assert api.store.security_by_id(security_id).config.username == 'bob'

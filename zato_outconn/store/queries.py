@@ -28,10 +28,7 @@ class Queries(Outconns):
 
     def security_by_id(self, security_id: int) -> SecurityRecord:
         with self._sessions() as session:
-            row = session.get(SecurityDefinition, security_id)
-            if row is None:
-                raise NotFound('security definition with id', str(security_id))
-            return self._security_record(session, row)
+            return self._security_record(session, self._security_row_by_id(session, security_id))
 
     def outconn_name_taken(self, transport: str, name: str) -> bool:
         with self._sessions() as session:
@@ -79,14 +76,24 @@ class Queries(Outconns):
         """
         with self._transaction() as session:
             row = self._outconn_row_by_id(session, outconn_id)
-            if expected_version is not None and row.version != expected_version:
-                raise Conflict(f'The {row.transport} connection {row.name!r} is at version {row.version}, not '
-                               f'{expected_version}: it was changed since it was read; read it again and repeat '
-                               'the change')
+            _check_version(f'The {row.transport} connection {row.name!r}', row.version, expected_version)
             old_name = row.name
             updated = self._edit_outconn_in(session, row, changes)
             record = self._outconn_record(row)
         self._notify(Change('outconn', 'edit', updated.name, updated.transport, old_name=old_name))
+        return record
+
+    def edit_security_by_id(self, security_id: int, changes: Mapping[str, Any], *,
+                            expected_version: int | None = None) -> SecurityRecord:
+        """Apply changes to the definition of this id (secrets left out are kept); with expected_version,
+        only if it is still at it, else Conflict."""
+        with self._transaction() as session:
+            row = self._security_row_by_id(session, security_id)
+            _check_version(f'The security definition {row.name!r}', row.version, expected_version)
+            old_name = row.name
+            updated = self._edit_security_in(session, row, changes)
+            record = self._security_record(session, row)
+        self._notify(Change('security', 'edit', updated.name, old_name=old_name))
         return record
 
     @staticmethod
@@ -95,3 +102,16 @@ class Queries(Outconns):
         if row is None:
             raise NotFound('outgoing connection with id', str(outconn_id))
         return row
+
+    @staticmethod
+    def _security_row_by_id(session: Session, security_id: int) -> SecurityDefinition:
+        row = session.get(SecurityDefinition, security_id)
+        if row is None:
+            raise NotFound('security definition with id', str(security_id))
+        return row
+
+
+def _check_version(what: str, version: int, expected: int | None) -> None:
+    if expected is not None and version != expected:
+        raise Conflict(f'{what} is at version {version}, not {expected}: it was changed since it was read; '
+                       'read it again and repeat the change')

@@ -7,7 +7,7 @@ from flask import request, url_for
 from flask.wrappers import Response
 
 from zato_outconn.admin.answers import csv_answer, json_answer, wants_csv
-from zato_outconn.admin.api.versions import etag, if_match
+from zato_outconn.admin.api.versions import edit_as_of, etag
 from zato_outconn.admin.auth import current_principal, current_store, needs
 from zato_outconn.admin.pinging import ping_saved
 from zato_outconn.admin.problems import invalid, problem
@@ -24,7 +24,6 @@ from zato_outconn.admin.schemas import (
 from zato_outconn.admin.tabular import csv_text
 from zato_outconn.config import OutconnConfig
 from zato_outconn.config.base import ConfigModel
-from zato_outconn.exceptions import Conflict
 from zato_outconn.store import OutconnRecord
 
 outconns = APIBlueprint('api_outconns', __name__, url_prefix='/api/v1/outconns', tag='Connections')
@@ -92,27 +91,14 @@ def edit_outconn(outconn_id: int, patch: ConfigModel) -> Response:
         return problem(403, 'Operators may only activate and deactivate connections (is_active); '
                             f'not change {", ".join(sorted(set(changes) - {"is_active"}))}')
     store = current_store()
-    expected = if_match()
     record = store.outconn_by_id(outconn_id)
-    if expected is not None and record.version != expected:
-        return _stale(record.version, expected)
-    if not changes:
-        return _item(record)
     name = changes.get('name')
     if isinstance(name, str) and name != record.config.name and store.outconn_name_taken(record.config.transport, name):
         return _name_taken(record.config.transport, name)
-    try:
-        record = store.edit_outconn_by_id(outconn_id, changes, expected_version=expected)
-    except Conflict:
-        if expected is None:
-            raise
-        return _stale(store.outconn_by_id(outconn_id).version, expected)
-    return _item(record)
-
-
-def _stale(version: int, expected: int) -> Response:
-    return problem(412, f'The connection is at version {version}, not {expected} as If-Match says: it was changed '
-                        'since you read it; read it again and repeat the change', headers={'ETag': etag(version)})
+    edited = edit_as_of('The connection', record.version, lambda expected: store.edit_outconn_by_id(
+        outconn_id, changes, expected_version=expected) if changes else record,
+        lambda: store.outconn_by_id(outconn_id).version)
+    return edited if isinstance(edited, Response) else _item(edited)
 
 
 @outconns.delete(f'/<{ROW_ID}:outconn_id>')

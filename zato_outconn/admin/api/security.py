@@ -7,7 +7,7 @@ from flask import url_for
 from flask.wrappers import Response
 
 from zato_outconn.admin.answers import csv_answer, json_answer, wants_csv
-from zato_outconn.admin.api.versions import etag
+from zato_outconn.admin.api.versions import edit_as_of, etag
 from zato_outconn.admin.auth import current_store, needs
 from zato_outconn.admin.problems import invalid, problem
 from zato_outconn.admin.schemas import ROW_ID, ListFormat, SecretIn, SecurityItem, SecurityList, SecurityPatch
@@ -69,18 +69,20 @@ def get_security(security_id: int) -> Response:
 @security.input(SecurityPatch, arg_name='patch')
 @security.output(SecurityItem, description='The definition as changed')
 @security.doc(summary='Change some settings of a security definition',
-              description='Secrets are changed with PUT /api/v1/security/<id>/secret only.',
-              responses={409: 'The new name is taken'})
+              description='Secrets are changed with PUT /api/v1/security/<id>/secret only. With If-Match: '
+                          '"<version>", a definition changed since that version is left as it is, with 412.',
+              responses={409: 'The new name is taken', 412: 'The definition is no longer at the version of If-Match'})
 def edit_security(security_id: int, patch: ConfigModel) -> Response:
     store = current_store()
     record = store.security_by_id(security_id)
     changes = {key: getattr(patch, key) for key in patch.model_fields_set}
-    if not changes:
-        return _item(record)
     name = changes.get('name')
     if isinstance(name, str) and name != record.config.name and store.security_name_taken(name):
         return _name_taken(name)
-    return _item(store.edit_security(record.config.name, changes))
+    edited = edit_as_of('The definition', record.version, lambda expected: store.edit_security_by_id(
+        security_id, changes, expected_version=expected) if changes else record,
+        lambda: store.security_by_id(security_id).version)
+    return edited if isinstance(edited, Response) else _item(edited)
 
 
 @security.delete(f'/<{ROW_ID}:security_id>')
