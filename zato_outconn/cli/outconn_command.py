@@ -148,7 +148,9 @@ def outconn_edit(state: Context, name: str, transport: str | None, new_name: str
 def outconn_list(state: Context, transport: str | None, output_format: str) -> None:
     """List outgoing connections."""
     records = state.store.list_outconns(transport)
-    emit(output_format, [record.as_dict() for record in records], lambda: _table(records))
+    # The JSON form of a thousand records is only made when it is printed.
+    data = [record.as_dict() for record in records] if output_format == 'json' else None
+    emit(output_format, data, lambda: _table(records))
 
 
 @outconn.command('show')

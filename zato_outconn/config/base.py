@@ -59,7 +59,9 @@ class Problems:
 class ConfigModel(BaseModel):
     """Shared behaviour: frozen, unknown fields refused, built from loose input such as CLI options."""
 
-    model_config = ConfigDict(frozen=True, extra='forbid', hide_input_in_errors=True)
+    # The validators are built on first use: a command that only lists stored templates (rebuilt with
+    # from_stored) never needs them, and building them costs more than importing pydantic.
+    model_config = ConfigDict(frozen=True, extra='forbid', hide_input_in_errors=True, defer_build=True)
 
     # How text input is coerced per field ('float', 'int' or 'bool'), and which fields may be None.
     _kinds: ClassVar[dict[str, str]] = {}

@@ -13,7 +13,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.engine import make_url
 
 from zato_outconn.exceptions import SecretsError
@@ -31,6 +30,9 @@ class SecretBox:
         """``source`` says where the keys came from, for messages: the variable or a key file."""
         if not keys:
             raise SecretsError(f'No secret keys given in {source}; set {KEYS_ENV}')
+        # Imported with the first box: a command that reads no secret (a list) loads no cryptography.
+        from cryptography.fernet import Fernet, MultiFernet
+
         fernets = []
         for number, key in enumerate(keys, 1):
             try:
@@ -59,6 +61,8 @@ class SecretBox:
 
     @staticmethod
     def _open(operation: Callable[[bytes], bytes], token: str, doing: str, outcome: str = '') -> bytes:
+        from cryptography.fernet import InvalidToken
+
         try:
             return operation(token.encode('ascii'))
         except (InvalidToken, UnicodeEncodeError):
@@ -82,7 +86,7 @@ def load_secret_box(db_url: str) -> SecretBox:
     if not url.database or url.database == ':memory:':
         logger.warning('%s is not set; secrets of this in-memory database use a key that lasts only '
                        'as long as this process', KEYS_ENV)
-        return SecretBox([Fernet.generate_key().decode('ascii')])
+        return SecretBox([_new_key()])
     path = Path(url.database + KEY_FILE_SUFFIX)
     return SecretBox([_key_from_file(path)], source=f'the key file {path}')
 
@@ -97,7 +101,7 @@ def _key_from_file(path: Path) -> str:
     descriptor, draft = tempfile.mkstemp(prefix=path.name + '.', suffix='.new', dir=path.parent)
     try:
         with os.fdopen(descriptor, 'wb') as key_file:
-            key_file.write(Fernet.generate_key() + b'\n')
+            key_file.write(_new_key().encode('ascii') + b'\n')
         try:
             os.link(draft, path)
         except FileExistsError:
@@ -107,3 +111,9 @@ def _key_from_file(path: Path) -> str:
     logger.warning('%s is not set; created a secret key file %s (mode 0600). Keep it with the database '
                    'and out of backups shared with others, or set %s instead', KEYS_ENV, path, KEYS_ENV)
     return path.read_text(encoding='ascii').strip()
+
+
+def _new_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode('ascii')
