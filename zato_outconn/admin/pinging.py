@@ -21,7 +21,7 @@ from zato_outconn.admin.problems import problem
 from zato_outconn.admin.settings import PING_LIMIT_ENV, PING_WINDOW
 from zato_outconn.conn.headers import Component, msg_timestamp
 from zato_outconn.conn.ping import PingResult
-from zato_outconn.exceptions import Inactive
+from zato_outconn.exceptions import Inactive, NotFound
 from zato_outconn.registry import build_connection
 from zato_outconn.runtime.context import new_cid
 from zato_outconn.runtime.runtime import CLUSTER_ENV, SERVER_ENV
@@ -43,7 +43,10 @@ def retry_after(store: Store, actor: str, limit: int) -> int | None:
 def ping_once(store: Store, record: OutconnRecord) -> PingResult:
     """Ping the saved connection once, through a connection of its own that is closed afterwards."""
     config = record.config
-    template = store.load_templates(ids=[record.id])[0]
+    templates = store.load_templates(ids=[record.id])
+    if not templates:
+        raise NotFound(f'{config.transport} connection', config.name)  # deleted since it was read
+    template = templates[0]
     component = Component(cluster=os.environ.get(CLUSTER_ENV) or 'default',
                           server=os.environ.get(SERVER_ENV) or 'server1')
     conn = build_connection(template, component)
