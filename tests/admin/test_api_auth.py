@@ -170,6 +170,7 @@ def test_camel_case_and_pretty_json_by_environment(sqlite_store: Store, monkeypa
     assert json.loads(api.get('/api/v1/outconns').get_data())['items'][0]['urlPath'] == '/'
     problem = api.get('/api/v1/outconns', query_string={'limit': 501}).get_data(as_text=True)
     assert problem.startswith('{\n')
+    assert api.get('/api/v1/openapi.json', role=None).get_data(as_text=True).startswith('{\n')
 
 
 def test_the_app_refuses_to_start_without_a_secret_key(sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:

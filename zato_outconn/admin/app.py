@@ -41,13 +41,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     """
     app = APIFlask('zato_outconn.admin', title='zato-outconn', version=__version__,
                    spec_path='/api/v1/openapi.json', docs_path=None)
-    app.json = CaseJSONProvider(app)
+    provider = app.json = CaseJSONProvider(app)
     app.config.update(DEFAULTS)
     app.config.from_prefixed_env(PREFIX)
     if app.config.get('ADMIN_SECRET_KEY'):
         app.config['SECRET_KEY'] = str(app.config['ADMIN_SECRET_KEY'])
     app.config.update(config or {})
     check(app.config)
+    # What APIFlask answers itself (the OpenAPI document) is pretty or compact as the API's answers are.
+    provider.compact = not app.config['JSON_PRETTY']
 
     store = app.config.get('STORE')
     if store is None:
