@@ -6,6 +6,7 @@ import os
 import socket
 import stat
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -185,3 +186,10 @@ def test_serve_refuses_to_start_outside_the_embedded_default_without_a_secret_ke
     assert_one_error_line(cli.run('--db', f'sqlite:///{tmp_path / "none.db"}', 'serve'), 'db upgrade')
     assert_one_error_line(cli.run('serve', '--certfile', str(tmp_path / 'admin.db')), '--keyfile')
     assert_one_error_line(cli.run('serve', '--require-client-cert'), '--ca-certs')
+
+
+def test_the_command_loads_neither_flask_nor_gunicorn_until_it_serves() -> None:
+    code = ('import sys, zato_outconn.cli.serve_command; '
+            'loaded = {"flask", "gunicorn", "gevent", "apiflask"} & {name.split(".")[0] for name in sys.modules}; '
+            'assert not loaded, loaded')
+    subprocess.run([sys.executable, '-c', code], check=True)
