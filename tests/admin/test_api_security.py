@@ -42,6 +42,10 @@ def test_set_secret_is_204_and_changes_only_the_secret(api: API) -> None:
     for body in ({}, {'secret': 'a', 'key_password': 'b'}, {'secret': ''}, {'password': 'x'}):
         problem_of(api.put(f'{BASE}/{security_id}/secret', json=body), 422)
     problem_of(api.put(f'{BASE}/{security_id}/secret', json={'key_password': 'k-pass'}), 422)
+    key_id = api.security('key', sec_type='apikey', username=None, secret='K3y-never-shown')
+    refused = api.put(f'{BASE}/{key_id}/secret', json={'secret': 'line\nbreak-K3y-never-shown'})
+    assert [error['field'] for error in problem_of(refused, 422)['errors']] == ['secret']
+    assert 'K3y-never-shown' not in refused.get_data(as_text=True)
 
 
 def test_patch_refuses_secrets_and_renames_only_to_a_free_name(api: API) -> None:
