@@ -99,3 +99,24 @@ def test_an_item_replaced_before_its_first_use_still_calls_then_closes(runtime: 
     assert held.conn._opened is None
     runtime.outgoing.plain_http['CRM'].conn.get('cid-2')
     assert [request.path for request in http_server.recorder.requests] == ['/old', '/new']
+
+
+def test_threads_using_an_item_first_at_once_share_one_connection(runtime: Runtime, http_server: Any) -> None:
+    runtime.store.create_security(SecurityConfig(name='basic', sec_type='basic_auth', username='u', secret='pw-1'))
+    runtime.store.create_outconn(OutconnConfig(name='CRM', host=http_server.url, security='basic'))
+    item = runtime.outgoing.plain_http['CRM']
+    start = threading.Barrier(16)
+    seen: list[int] = []
+
+    def first_use() -> None:
+        start.wait()
+        seen.append(id(item.conn))
+        item.conn.get('cid-1')
+
+    workers = [threading.Thread(target=first_use) for _ in range(16)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert len(seen) == 16 and len(set(seen)) == 1
+    assert {request.headers['Authorization'] for request in http_server.recorder.requests} == {'Basic dTpwdy0x'}
