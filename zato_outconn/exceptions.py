@@ -40,7 +40,20 @@ chained with ``raise ... from``. Errors raised during a call, security ones incl
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+# What is escaped before text reaches a message or a log line: control characters, the Unicode line
+# and paragraph separators, and lone surrogates (which no UTF-8 log file can hold).
+_UNPRINTABLE = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]')
+
+
+def printable(text: str) -> str:
+    """text with each control character escaped as Python writes it (\\n, \\x85), so that it can
+    neither break a log line nor forge one."""
+    if not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(lambda match: repr(match.group())[1:-1], text)
 
 
 class OutconnError(Exception):
@@ -54,7 +67,8 @@ class ConfigError(OutconnError, ValueError):
     """
 
     def __init__(self, field: str, message: str, *, errors: list[tuple[str, str]] | None = None) -> None:
-        self.errors = errors if errors else [(field, message)]
+        # A rule may quote what it was given: never with a raw line break.
+        self.errors = [(printable(name), printable(rule)) for name, rule in (errors if errors else [(field, message)])]
         self.field, self.rule = self.errors[0]
         super().__init__('; '.join(f'{name}: {rule}' for name, rule in self.errors))
 
@@ -121,6 +135,9 @@ class CallError(OutconnError):
         self.method = method
         self.url = url
         self.cid = cid
+        # What a server said (a reason, a fault string) may be part of it: shown escaped, it cannot
+        # break or forge a line of a log.
+        message = printable(message)
         self.message = message
         if not name:
             # Raised outside a call (a store that cannot decrypt, say): the message says it all.

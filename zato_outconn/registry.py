@@ -17,6 +17,7 @@ from zato_outconn.conn.http import HTTPConnection
 from zato_outconn.exceptions import NotFound
 from zato_outconn.store import Store, Template
 from zato_outconn.sync.changes import Change
+from zato_outconn.wire.budget import SHARED, SocketBudgets
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +29,11 @@ class OutgoingItem:
     thousand templates starts without building (or decrypting the security of) any of them.
     """
 
-    __slots__ = ('config', 'id', 'version', '_conn', '_template', '_component', '_retired')
+    __slots__ = ('config', 'id', 'version', '_budgets', '_conn', '_template', '_component', '_retired')
 
     def __init__(self, config: OutconnConfig, conn: HTTPConnection | None = None, id: int = 0, version: int = 0,
-                 *, template: Template | None = None, component: Component | None = None) -> None:
+                 *, template: Template | None = None, component: Component | None = None,
+                 budgets: SocketBudgets = SHARED) -> None:
         if conn is None and template is None:
             raise TypeError('OutgoingItem needs a conn, or a template to build it from')
         self.config = config
@@ -41,11 +43,13 @@ class OutgoingItem:
         self._conn = conn
         self._template = template
         self._component = component or Component()
+        self._budgets = budgets
         self._retired = False
 
     @classmethod
-    def of(cls, template: Template, component: Component) -> OutgoingItem:
-        return cls(template.config, id=template.id, version=template.version, template=template, component=component)
+    def of(cls, template: Template, component: Component, budgets: SocketBudgets = SHARED) -> OutgoingItem:
+        return cls(template.config, id=template.id, version=template.version, template=template, component=component,
+                   budgets=budgets)
 
     @property
     def name(self) -> str:
@@ -59,7 +63,7 @@ class OutgoingItem:
                 conn = self._conn
                 if conn is None:
                     assert self._template is not None
-                    conn = build_connection(self._template, self._component)
+                    conn = build_connection(self._template, self._component, self._budgets)
                     if self._retired:
                         # Replaced before its first use by a caller still holding it: it serves that
                         # caller's calls and closes after each, as a retired connection does.
@@ -123,6 +127,8 @@ class Outgoing:
     def __init__(self, store: Store, component: Component | None = None) -> None:
         self._store = store
         self._component = component or Component()
+        # pool_size caps, across edits, are this registry's own.
+        self._budgets = SocketBudgets()
         self._write_lock = threading.Lock()
         self.plain_http = TransportRegistry('plain_http')
         self.soap = TransportRegistry('soap')
@@ -208,7 +214,7 @@ class Outgoing:
                 self._retire(self.registry(transport)._swap({}).values())
 
     def _build(self, template: Template) -> OutgoingItem:
-        return OutgoingItem.of(template, self._component)
+        return OutgoingItem.of(template, self._component, self._budgets)
 
     @staticmethod
     def _retire(items: Iterable[OutgoingItem]) -> None:
@@ -216,7 +222,7 @@ class Outgoing:
             item.close()
 
 
-def build_connection(template: Template, component: Component) -> HTTPConnection:
+def build_connection(template: Template, component: Component, budgets: SocketBudgets = SHARED) -> HTTPConnection:
     """The ``.conn`` of a template: a SOAP connection for soap, else plain HTTP."""
     kind: type[HTTPConnection] = HTTPConnection
     if template.config.transport == 'soap':
@@ -224,4 +230,4 @@ def build_connection(template: Template, component: Component) -> HTTPConnection
         from zato_outconn.soap.connection import SOAPConnection
 
         kind = SOAPConnection
-    return kind(template.config, template.security, component, problem=template.problem)
+    return kind(template.config, template.security, component, problem=template.problem, budgets=budgets)

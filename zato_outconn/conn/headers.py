@@ -16,19 +16,6 @@ UNSENDABLE = re.compile(r'[\r\n\x00]')
 BAD_CID = re.compile(r'[\x00-\x1f\x7f-\x9f]|[^\x00-\xff]')
 # What no header value may hold by RFC 9110 (controls but tab) or can be encoded by http.client.
 BAD_HEADER_VALUE = re.compile(r'[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]')
-# What is escaped before text reaches a message or a log line: control characters, the Unicode line
-# and paragraph separators, and lone surrogates (which no UTF-8 log file can hold).
-_UNPRINTABLE = re.compile(r'[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]')
-
-
-def printable(text: str) -> str:
-    """text with each control character escaped as Python writes it (\\n, \\x85), so that it can
-    neither break a log line nor forge one."""
-    if not _UNPRINTABLE.search(text):
-        return text
-    return _UNPRINTABLE.sub(lambda match: repr(match.group())[1:-1], text)
-
-
 def msg_timestamp() -> str:
     """Now in UTC as ISO 8601 with microseconds and no offset, e.g. 2013-04-26T23:41:45.271911."""
     # timespec keeps the fraction even when it happens to be zero; no offset, as the format says.

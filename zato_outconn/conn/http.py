@@ -20,14 +20,23 @@ from zato_outconn.config import OutconnConfig, SecurityConfig
 from zato_outconn.config.outconn import TOTAL_TIMEOUT_FACTOR
 from zato_outconn.config.path_template import BadParameter, DotSegment
 from zato_outconn.conn.body import encode_body
-from zato_outconn.conn.headers import Component, msg_timestamp, printable
+from zato_outconn.conn.headers import Component, msg_timestamp
 from zato_outconn.conn.ping import PingResult
 from zato_outconn.conn.prepare import Preparer
 from zato_outconn.conn.request import OutgoingRequest
 from zato_outconn.conn.timeout import BadTimeout, call_timeout
-from zato_outconn.exceptions import CallError, ConnectError, Inactive, MissingParameter, RequestError, SecretsError
+from zato_outconn.exceptions import (
+    CallError,
+    ConnectError,
+    Inactive,
+    MissingParameter,
+    RequestError,
+    SecretsError,
+    printable,
+)
 from zato_outconn.security import SecurityPlan, build_plan
 from zato_outconn.version import __version__
+from zato_outconn.wire.budget import SHARED, SocketBudgets
 from zato_outconn.wire.call import Call, Limits
 from zato_outconn.wire.send import send
 from zato_outconn.wire.session import OpenSession, open_session
@@ -39,6 +48,8 @@ USER_AGENT = f'zato-outconn/{__version__} python-requests/{requests.__version__}
 # Keyword arguments passed through to requests as they are, for what the template does not fix.
 _SEND_OVERRIDES = frozenset(('timeout', 'verify', 'cert', 'proxies', 'allow_redirects'))
 _PREPARE_EXTRAS = frozenset(('json', 'files', 'cookies', 'auth', 'hooks'))
+# What a caller may pass that sends the request through the whole of Session.send.
+_FULL_SEND_EXTRAS = frozenset(('files', 'cookies', 'hooks'))
 
 _NO_PLAN = SecurityPlan()
 
@@ -50,8 +61,10 @@ class HTTPConnection:
     _keywords: frozenset[str] = _SEND_OVERRIDES | _PREPARE_EXTRAS
 
     def __init__(self, config: OutconnConfig, security: SecurityConfig | None, component: Component, *,
-                 problem: str | None = None) -> None:
+                 problem: str | None = None, budgets: SocketBudgets = SHARED) -> None:
         self.config = config
+        # Where pool_size is counted across the connection's generations: its registry's.
+        self._budgets = budgets
         self.name = config.name
         self.security = security
         # Why this connection cannot be called at all (its secret does not decrypt, say), or None.
@@ -194,7 +207,8 @@ class HTTPConnection:
                     limits = Limits(TOTAL_TIMEOUT_FACTOR * sum(settings['timeout']), limits.max_response_size)
             try:
                 prepared = self._preparer.prepare(request, call, self._plan.auth)
-                response = send(opened.session, prepared, call, request.stream, settings, limits)
+                route = opened.route if not request.extras.keys() & _FULL_SEND_EXTRAS else None
+                response = send(opened.session, prepared, call, request.stream, settings, limits, route)
             except CallError as error:
                 self._failed(error, call, start)
                 raise
@@ -242,7 +256,7 @@ class HTTPConnection:
         for name, value in self._base_headers.items():
             prepared.headers.setdefault(name, value)
         settings = {**opened.settings, 'allow_redirects': False}
-        return send(opened.session, prepared, call, False, settings, self._limits)
+        return send(opened.session, prepared, call, False, settings, self._limits, opened.route)
 
     # ------------------------------------------------------------------ resources
 
@@ -259,7 +273,7 @@ class HTTPConnection:
             plan = build_plan(self.security) if self.security is not None else _NO_PLAN
         except SecretsError as error:
             raise SecretsError(f'Connection {self.name!r} cannot be called: {error}') from None
-        opened = open_session(self.config, name=self.name, client_cert=plan.client_cert,
+        opened = open_session(self.config, name=self.name, client_cert=plan.client_cert, budgets=self._budgets,
                               credential_headers=plan.credential_headers)
         if plan.token_flow is not None:
             plan.token_flow.bind(self._send_token_request)

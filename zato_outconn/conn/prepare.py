@@ -19,9 +19,9 @@ from requests.utils import check_header_validity
 from zato_outconn.config import OutconnConfig
 from zato_outconn.config.checks import HEADER_NAME
 from zato_outconn.conn.body import BodyError, encode_json
-from zato_outconn.conn.headers import BAD_CID, BAD_HEADER_VALUE, Component, msg_timestamp, printable
+from zato_outconn.conn.headers import BAD_CID, BAD_HEADER_VALUE, Component, msg_timestamp
 from zato_outconn.conn.request import OutgoingRequest
-from zato_outconn.exceptions import RequestError
+from zato_outconn.exceptions import RequestError, printable
 from zato_outconn.wire.call import Call
 
 # The body's bytes and the headers that describe them, from what the caller passed.

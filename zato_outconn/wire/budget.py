@@ -15,7 +15,7 @@ import os
 import resource
 import threading
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from time import monotonic
 from typing import Protocol
 
@@ -44,13 +44,14 @@ class SocketBudget:
     in flight could wait for places that the newer generation's idle sockets keep.
     """
 
-    __slots__ = ('__weakref__', '_condition', '_events', '_idle', '_open', '_waiting', 'size', 'whose')
+    __slots__ = ('__weakref__', '_condition', '_events', '_idle', '_open', '_queue', 'size', 'whose')
 
     def __init__(self, size: int, whose: str = 'of the connection') -> None:
         self.size = size
         self.whose = whose
         self._open = 0
-        self._waiting = 0
+        # Those waiting for a place, in the order they came.
+        self._queue: deque[object] = deque()
         # Bumped whenever a place may have become free: a socket closed, or one went back idle.
         self._events = 0
         self._condition = threading.Condition(threading.Lock())
@@ -61,29 +62,49 @@ class SocketBudget:
     def open(self) -> int:
         return self._open
 
+    @property
+    def waiting(self) -> int:
+        """How many callers wait for a place."""
+        return len(self._queue)
+
     def take(self, wait: float | None) -> None:
-        """Take a place, waiting at most ``wait`` seconds for one (None: as long as it takes)."""
+        """Take a place, waiting at most ``wait`` seconds for one (None: as long as it takes).
+
+        Those who wait are served in turn: a caller of a retired generation, which holds a place of
+        its pool while it waits, is not overtaken for ever by callers of the newer one.
+        """
+        with self._condition:
+            if self._open < self.size and not self._queue:
+                self._open += 1
+                return
+            turn = object()
+            self._queue.append(turn)
         end = None if wait is None else monotonic() + wait
-        while True:
-            with self._condition:
-                if self._open < self.size:
-                    self._open += 1
-                    return
-                self._waiting += 1
-                seen = self._events
-            try:
-                if self._close_an_idle_socket():
+        try:
+            while True:
+                with self._condition:
+                    first = self._queue[0] is turn
+                    if first and self._open < self.size:
+                        self._queue.popleft()
+                        self._open += 1
+                        return
+                    seen = self._events
+                if first and self._close_an_idle_socket():
                     continue
                 with self._condition:
-                    if self._events != seen or self._open < self.size:
+                    if self._events != seen:
                         continue
                     remaining = None if end is None else end - monotonic()
                     if remaining is not None and remaining <= 0:
                         raise SocketsBusy(self.size, self.whose)
                     self._condition.wait(remaining)
-            finally:
-                with self._condition:
-                    self._waiting -= 1
+        finally:
+            with self._condition:
+                if turn in self._queue:
+                    # Given up: the next in line may be served now.
+                    self._queue.remove(turn)
+                    self._events += 1
+                    self._condition.notify_all()
 
     def give_back(self) -> None:
         with self._condition:
@@ -100,7 +121,7 @@ class SocketBudget:
                 idle.move_to_end(key)
             else:
                 idle[key] = weakref.ref(pool)
-            if self._waiting:
+            if self._queue:
                 self._events += 1
                 self._condition.notify_all()
 
@@ -133,20 +154,29 @@ class IdleSockets(Protocol):
     def close_one_idle(self) -> bool: ...
 
 
-# One budget per connection name, for as long as some generation of the connection holds it.
-_budgets: weakref.WeakValueDictionary[str, SocketBudget] = weakref.WeakValueDictionary()
-_budgets_lock = threading.Lock()
+class SocketBudgets:
+    """The budgets of one registry's connections, one per transport and name, for as long as some
+    generation of the connection holds it. Each registry has its own: two runtimes in a process may
+    each have a connection of the same name, to different places."""
+
+    def __init__(self) -> None:
+        self._budgets: weakref.WeakValueDictionary[str, SocketBudget] = weakref.WeakValueDictionary()
+        self._lock = threading.Lock()
+
+    def for_connection(self, transport: str, name: str, size: int) -> SocketBudget:
+        """The budget of the connection of this transport and name, at this pool_size."""
+        key = f'{transport}/{name}'
+        with self._lock:
+            budget = self._budgets.get(key)
+            if budget is None:
+                budget = self._budgets[key] = SocketBudget(size)
+            elif budget.size != size:
+                budget.resize(size)
+            return budget
 
 
-def budget_for(name: str, size: int) -> SocketBudget:
-    """The budget of the connection of this name, at this pool_size."""
-    with _budgets_lock:
-        budget = _budgets.get(name)
-        if budget is None:
-            budget = _budgets[name] = SocketBudget(size)
-        elif budget.size != size:
-            budget.resize(size)
-        return budget
+# Those of connections made outside a registry.
+SHARED = SocketBudgets()
 
 
 def default_max_sockets() -> int:

@@ -4,9 +4,11 @@ Socket timeouts bound each wait, not the call: a server that trickles a byte eve
 never trips a read timeout of one second. So every send arms a ``Deadline``; the pools tell it
 which connections the call uses (``watch``), and one watchdog thread per process shuts their
 sockets down when the deadline passes. The blocked read then fails at once, and the send reports
-``TotalTimeout`` because the deadline says it expired.
+``TotalTimeout`` because the deadline says it expired. Past the deadline the pools start no
+request, connect no socket and retry nothing (``DeadlinePassed``), and a connect never waits
+longer than what is left.
 
-A connection handed back to the pool is forgotten first (``forget``), under the deadline's lock,
+A socket handed back to the pool is forgotten first (``forget``), under the deadline's lock,
 so that a late watchdog never shuts a socket another call has taken since.
 """
 
@@ -16,17 +18,24 @@ import contextvars
 import os
 import socket
 import threading
+import weakref
 from time import monotonic
 from typing import Any
+
+import urllib3.exceptions as uex
 
 # The deadline of the send in progress in this thread or greenlet, for the pools to find.
 _current: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar('zato_outconn_deadline', default=None)
 
 
-class Deadline:
-    """When one send must have ended, and the connections it has used so far."""
+class DeadlinePassed(uex.TimeoutError):
+    """Raised by the pools when a call would start a request, or hold a new socket, past its deadline."""
 
-    __slots__ = ('_connections', '_lock', 'at', 'done', 'expired', 'seconds')
+
+class Deadline:
+    """When one send must have ended, and the sockets it has used so far."""
+
+    __slots__ = ('_lock', '_sockets', 'at', 'done', 'expired', 'seconds')
 
     def __init__(self, seconds: float, outer: Deadline | None = None) -> None:
         self.seconds = seconds
@@ -36,7 +45,8 @@ class Deadline:
             self.at, self.seconds = outer.at, outer.seconds
         self.expired = False
         self.done = False
-        self._connections: list[Any] = []
+        # Weak: a socket closed meanwhile must be free to go (and give back its budget places).
+        self._sockets: weakref.WeakSet[Any] = weakref.WeakSet()
         self._lock = threading.Lock()
 
     def remaining(self) -> float:
@@ -45,20 +55,21 @@ class Deadline:
     def passed(self) -> bool:
         return self.expired or monotonic() >= self.at
 
-    def watch(self, connection: Any) -> None:
-        """A connection this call sends on; shut at once if the deadline has passed already."""
+    def watch(self, sock: Any) -> None:
+        """A socket this call sends or reads on, new or kept alive; shut at once if the deadline has
+        passed already. The socket, not its connection: http.client lets go of the socket of an
+        answer that closes the connection while the answer is still read from it."""
         with self._lock:
             if self.done:
                 return
-            self._connections.append(connection)
+            self._sockets.add(sock)
             if self.expired:
-                _shut(connection)
+                _shut(sock)
 
-    def forget(self, connection: Any) -> None:
-        """The call is done with this connection (it goes back to the pool)."""
+    def forget(self, sock: Any) -> None:
+        """The call is done with this socket (it goes back to the pool)."""
         with self._lock:
-            if connection in self._connections:
-                self._connections.remove(connection)
+            self._sockets.discard(sock)
 
     def expire(self) -> None:
         """Called by the watchdog when the deadline passes with the send still running."""
@@ -66,13 +77,13 @@ class Deadline:
             if self.done:
                 return
             self.expired = True
-            for connection in self._connections:
-                _shut(connection)
+            for sock in list(self._sockets):
+                _shut(sock)
 
     def end(self) -> None:
         with self._lock:
             self.done = True
-            self._connections.clear()
+            self._sockets.clear()
 
 
 def current() -> Deadline | None:
@@ -92,11 +103,8 @@ def disarm(deadline: Deadline, token: contextvars.Token[Deadline | None]) -> Non
     _current.reset(token)
 
 
-def _shut(connection: Any) -> None:
-    """Shut the connection's socket in both directions: a read blocked on it returns at once."""
-    sock = getattr(connection, 'sock', None)
-    if sock is None:
-        return
+def _shut(sock: Any) -> None:
+    """Shut the socket in both directions: a read blocked on it returns at once."""
     try:
         # socket.socket's own: an SSLSocket's would also drop its TLS state under the reading thread.
         socket.socket.shutdown(sock, socket.SHUT_RDWR)

@@ -39,6 +39,7 @@ from zato_outconn.exceptions import (
 )
 from zato_outconn.wire.budget import MAX_SOCKETS_ENV, PROCESS_WHOSE, SocketsBusy
 from zato_outconn.wire.call import Call
+from zato_outconn.wire.deadline import DeadlinePassed
 
 # How much of a non-SOAP answer an error keeps, enough to recognise an HTML error page.
 BODY_START_LENGTH = 300
@@ -117,6 +118,8 @@ KINDS: dict[type[BaseException], str] = {
     ConnectionError: CONNECT,
     # Ours: a connection's sockets of every generation together reached pool_size (wire.budget).
     SocketsBusy: POOL_TIMEOUT,
+    # Ours: past a call's deadline (wire.deadline); a send reports TotalTimeout for it.
+    DeadlinePassed: READ_TIMEOUT,
 }
 
 # zeep's exceptions, by name: zeep is imported only by connections that have a WSDL, and this
@@ -158,6 +161,9 @@ def kind_of(error: BaseException, *, reading_body: bool = False) -> str | None:
 
     ``reading_body``: the error came while the answer's body was read, after its headers.
     """
+    if isinstance(error, uex.MaxRetryError) and isinstance(error.reason, BaseException):
+        # What urllib3 gave up on, as requests would have told it (the direct route meets these raw).
+        return kind_of(error.reason, reading_body=reading_body) or PROTOCOL
     zeep = zeep_kinds()
     for cls in type(error).__mro__:
         kind = KINDS.get(cls) or zeep.get(cls)
@@ -295,7 +301,10 @@ _BUILDERS: dict[str, _Builder] = {
     PROXY: lambda error, call, limits: ConnectError(f'the proxy failed: {root_cause(error)}', **call.context()),
     CONNECT: lambda error, call, limits: ConnectError(f'cannot connect: {root_cause(error)}', **call.context()),
     DROPPED: lambda error, call, limits: ConnectError(
-        f'the remote end closed the connection without answering: {root_cause(error)}', **call.context()),
+        f'the remote end closed the connection without answering: {root_cause(error)}'
+        if any(isinstance(cause, http.client.RemoteDisconnected) for cause in causes(error)) else
+        f'the remote end reset the connection before its answer came in full: {root_cause(error)}',
+        **call.context()),
     # urllib3 sends under the connect timeout, and sets the read timeout only once the request is out.
     WRITE_TIMEOUT: lambda error, call, limits: Timeout(
         f'the remote end stopped reading the request: none of it could be sent for {limits.connect} s '

@@ -13,6 +13,7 @@ import http.client
 import logging
 import queue
 import ssl
+import weakref
 from time import monotonic
 from typing import Any
 
@@ -50,7 +51,10 @@ class OnceOnStaleSocket(Retry):
 
     def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
                   error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Any:
-        if self.total and error is not None and _reused.get() and _stale(error):
+        current = deadline.current()
+        if self.total and error is not None and _reused.get() and _stale(error) \
+                and (current is None or not current.passed()):
+            # Not past the deadline: the watchdog's shutdown looks like a server's close.
             logger.debug('%s %s met a kept-alive socket the server had closed; sending it again', method, url)
             return self.new(total=0)
         return NO_RETRY.increment(method, url, response, error, _pool, _stacktrace)
@@ -68,45 +72,59 @@ def _stale(error: BaseException) -> bool:
 
 
 class _Budgeted:
-    """A socket that takes a place from its connection's budget, and the process's, while it is open."""
+    """A socket that takes a place from its connection's budget, and the process's, while it is open.
+
+    The places go back when the socket closes. http.client, though, closes the connection of an
+    answer that ends the connection (``Connection: close``, HTTP/1.0) while the answer's body is
+    still to be read from the socket: that socket's places go back only once the socket itself is
+    gone, with the answer.
+    """
 
     budget: SocketBudget | None = None
-    _holds_place = False
+    _places: list[SocketBudget] | None = None
     # When the socket last went back to its pool, unused since (monotonic seconds).
     idle_since = 0.0
     timeout: Any
+    sock: Any
 
     def connect(self) -> None:
-        if not self._holds_place:
-            # Each waits at most the connect timeout, as for a free socket of the pool.
-            wait = self.timeout if isinstance(self.timeout, int | float) else None
-            if self.budget is not None:
-                self.budget.take(wait)
-            try:
-                PROCESS.take(wait)
-            except BaseException:
-                if self.budget is not None:
-                    self.budget.give_back()
-                raise
-            self._holds_place = True
+        # Each waits at most the connect timeout, as for a free socket of the pool.
+        wait = self.timeout if isinstance(self.timeout, int | float) else None
+        budgets = [PROCESS] if self.budget is None else [self.budget, PROCESS]
+        taken: list[SocketBudget] = []
         try:
+            for budget in budgets:
+                budget.take(wait)
+                taken.append(budget)
             super().connect()  # type: ignore[misc]
         except BaseException:
-            self._give_back()
+            _give_back(taken)
             raise
+        self._places = taken
+        current = deadline.current()
+        if current is not None:
+            current.watch(self.sock)
+            if current.passed():
+                self.close()
+                raise deadline.DeadlinePassed('the call reached its total timeout while connecting')
 
     def close(self) -> None:
+        sock = self.sock
         try:
             super().close()  # type: ignore[misc]
         finally:
-            self._give_back()
+            places, self._places = self._places, None
+            if places:
+                if sock is not None and getattr(sock, '_io_refs', 0) > 0:
+                    # An answer still reads from it (its file object holds it open).
+                    weakref.finalize(sock, _give_back, places)
+                else:
+                    _give_back(places)
 
-    def _give_back(self) -> None:
-        if self._holds_place:
-            self._holds_place = False
-            if self.budget is not None:
-                self.budget.give_back()
-            PROCESS.give_back()
+
+def _give_back(budgets: list[SocketBudget]) -> None:
+    for budget in budgets:
+        budget.give_back()
 
 
 class BudgetedHTTPConnection(_Budgeted, HTTPConnection):
@@ -153,10 +171,21 @@ class BoundedWait:
         return conn
 
     def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
-        _reused.set(conn.sock is not None)
+        sock = conn.sock
+        _reused.set(sock is not None)
         current = deadline.current()
         if current is not None:
-            current.watch(conn)
+            if current.passed():
+                # A redirect's next hop, a retry, a second round of authentication: none past the deadline.
+                raise deadline.DeadlinePassed('the call reached its total timeout')
+            if sock is not None:
+                current.watch(sock)
+            timeout = kwargs.get('timeout')
+            remaining = current.remaining()
+            if isinstance(timeout, PoolTimeoutSetting) and isinstance(timeout.connect_timeout, int | float) \
+                    and timeout.connect_timeout > remaining:
+                # A new socket's connect cannot be shut by the watchdog: it waits no longer than what is left.
+                kwargs['timeout'] = PoolTimeoutSetting(connect=remaining, read=timeout.read_timeout)
         return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]
 
     def _get_conn(self, timeout: float | None = None) -> Any:
@@ -167,9 +196,13 @@ class BoundedWait:
 
     def _put_conn(self, conn: Any) -> None:
         current = deadline.current()
-        if conn is not None:
+        if conn is not None and conn.sock is not None:
             if current is not None:
-                current.forget(conn)
+                current.forget(conn.sock)
+            if (self.budget is not None and self.budget.waiting) or PROCESS.waiting:
+                # Someone waits for a place (a caller of the connection's older generation, say):
+                # closed, this socket hands its place over, instead of going back to serve this pool.
+                conn.close()
             conn.idle_since = monotonic()
         super()._put_conn(conn)  # type: ignore[misc]
         if self.budget is not None:
@@ -207,10 +240,16 @@ class BoundedWait:
                     conn.close()
                     closed += 1
         finally:
-            # Put back, the closed ones too: a pool's size is the number of places in its queue, and
-            # a closed connection connects again when next taken.
-            for conn in taken:
-                pool.put(conn, block=False)
+            if self.pool is not pool:
+                # The pool was closed meanwhile, its queue drained without these: close them here.
+                for conn in taken:
+                    if conn is not None:
+                        conn.close()
+            else:
+                # Put back, the closed ones too: a pool's size is the number of places in its queue,
+                # and a closed connection connects again when next taken.
+                for conn in taken:
+                    pool.put(conn, block=False)
         return closed
 
 

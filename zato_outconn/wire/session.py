@@ -15,7 +15,8 @@ from requests.hooks import default_hooks
 
 from zato_outconn.config import OutconnConfig
 from zato_outconn.exceptions import SecretsError
-from zato_outconn.wire.budget import SocketBudget, budget_for
+from zato_outconn.wire.budget import SHARED, SocketBudget, SocketBudgets
+from zato_outconn.wire.direct import DirectRoute, direct_send_enabled
 from zato_outconn.wire.pool import ONCE_ON_STALE, BoundedHTTPConnectionPool, BoundedHTTPSConnectionPool, BoundedWait
 from zato_outconn.wire.tls import CABundleFile, ClientCertificate
 
@@ -91,6 +92,8 @@ class OpenSession:
     # Keyword arguments of Session.send: timeout, verify, proxies, cert and allow_redirects.
     settings: dict[str, Any]
     ca_bundle: CABundleFile | None = field(default=None, repr=False)
+    # The way to the template's own origin that skips Session.send, when nothing calls for it.
+    route: DirectRoute | None = field(default=None, repr=False)
 
     def close(self) -> None:
         pools = self._pools()
@@ -110,11 +113,15 @@ class OpenSession:
 
     def _pools(self) -> list[BoundedWait]:
         adapters = {id(adapter): adapter for adapter in self.session.adapters.values()}.values()
-        return [pool for adapter in adapters if isinstance(adapter, _Adapter) for pool in adapter.pools()]
+        pools = {id(pool): pool for adapter in adapters if isinstance(adapter, _Adapter) for pool in adapter.pools()}
+        if self.route is not None:
+            # Its pool stays the route's even once the pool manager has dropped it for others.
+            pools[id(self.route.pool)] = self.route.pool
+        return list(pools.values())
 
 
 def open_session(config: OutconnConfig, *, name: str, client_cert: ClientCertificate | None = None,
-                 credential_headers: Iterable[str] = ()) -> OpenSession:
+                 credential_headers: Iterable[str] = (), budgets: SocketBudgets = SHARED) -> OpenSession:
     """A session whose pool holds at most pool_size sockets, with everything a send needs.
 
     Built in full before it is returned, so that a failure leaves no temporary file behind.
@@ -141,12 +148,16 @@ def open_session(config: OutconnConfig, *, name: str, client_cert: ClientCertifi
     # Cookies are not carried from one call to the next: calls on behalf of different requests
     # share a connection, and must not share state through it.
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-    adapter = _Adapter(budget_for(name, config.pool_size), ssl_context, pool_connections=_POOLS_PER_CONNECTION,
-                       pool_maxsize=config.pool_size, pool_block=True, max_retries=ONCE_ON_STALE)
+    budget = budgets.for_connection(config.transport, name, config.pool_size)
+    adapter = _Adapter(budget, ssl_context, pool_connections=_POOLS_PER_CONNECTION, pool_maxsize=config.pool_size,
+                       pool_block=True, max_retries=ONCE_ON_STALE)
     session.mount('http://', adapter)
     session.mount('https://', adapter)
 
     proxies = {'http': config.proxy, 'https': config.proxy} if config.proxy else {}
     settings = {'timeout': config.timeout, 'verify': ca_bundle.path if ca_bundle else config.validate_tls,
                 'proxies': proxies, 'cert': None, 'allow_redirects': config.follow_redirects}
-    return OpenSession(session, settings, ca_bundle)
+    opened = OpenSession(session, settings, ca_bundle)
+    if direct_send_enabled() and not config.proxy and not config.follow_redirects:
+        opened.route = DirectRoute(session, config.host, settings)
+    return opened

@@ -1,0 +1,118 @@
+"""The direct route: a request to a connection's own origin, sent through its pool without Session.send.
+
+A template fixes what requests' Session.send and HTTPAdapter.send work out again on every call:
+the adapter (a prefix match over the session's mounts), the pool (a key of some thirty fields
+normalised and looked up), its TLS settings, the proxy (none), the URL's parts (eight urlparse
+calls), redirects (off) and cookies (none kept). ``DirectRoute`` works them out once, when the
+session opens; ``send`` in ``wire.send`` takes it for every request that needs nothing else, and
+the full Session.send path for the rest (hooks, which digest, NTLM and OAuth2 use, caller's
+cookies and files, redirects followed, a proxy, settings given per call, another origin).
+
+The answer is the ``requests.Response`` HTTPAdapter.build_response makes, with the same
+``.request``, ``.url``, ``.elapsed``, ``.history``, ``.cookies``, ``.connection`` and ``.next``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from time import perf_counter
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.cookies import extract_cookies_to_jar
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+from urllib3.util.timeout import Timeout
+
+from zato_outconn.wire.pool import ONCE_ON_STALE, BoundedWait
+
+DIRECT_ENV = 'ZATO_OUTCONN_DIRECT_SEND'
+
+
+def direct_send_enabled() -> bool:
+    """Whether sessions opened now take the direct route (ZATO_OUTCONN_DIRECT_SEND=0 turns it off)."""
+    return os.environ.get(DIRECT_ENV, '1').strip().lower() not in ('0', 'false', 'no', 'off')
+
+
+class DirectRoute:
+    """The pool, TLS settings and timeout of requests to one origin, worked out once."""
+
+    __slots__ = ('_adapter', '_origin_length', '_session', '_settings', '_timeouts', 'origin', 'pool')
+
+    def __init__(self, session: requests.Session, origin: str, settings: dict[str, Any]) -> None:
+        self.origin = origin
+        self._origin_length = len(origin)
+        self._session = session
+        self._settings = settings
+        adapter = session.get_adapter(origin)
+        assert isinstance(adapter, HTTPAdapter)
+        self._adapter = adapter
+        probe = requests.PreparedRequest()
+        probe.prepare_url(origin + '/', None)
+        verify = settings['verify']
+        # The pool HTTPAdapter.send would pick for this origin, with the TLS settings it would set.
+        pool = adapter.get_connection_with_tls_context(probe, verify, proxies={}, cert=None)
+        adapter.cert_verify(pool, probe.url or '', verify, None)
+        assert isinstance(pool, BoundedWait)
+        self.pool = pool
+        self._timeouts: dict[Any, Timeout] = {}
+
+    def takes(self, prepared: requests.PreparedRequest, settings: Any) -> bool:
+        """Whether this request can go the direct way: the session's own settings, no hooks, this origin."""
+        url = prepared.url
+        return (settings is self._settings or _same_but_timeout(settings, self._settings)) \
+            and not prepared.hooks['response'] and isinstance(url, str) and url.startswith(self.origin) \
+            and url[self._origin_length:self._origin_length + 1] in ('/', '?')
+
+    def send(self, prepared: requests.PreparedRequest, timeout: Any) -> requests.Response:
+        """Send through the pool and build the answer as HTTPAdapter.build_response does; the body
+        is left unread (requests' stream=True)."""
+        body = prepared.body
+        headers = prepared.headers
+        url, method = prepared.url, prepared.method
+        assert isinstance(url, str) and method is not None
+        start = perf_counter()
+        raw = self.pool.urlopen(
+            method=method, url=url[self._origin_length:], body=body, headers=headers, redirect=False,
+            assert_same_host=False, preload_content=False, decode_content=False, retries=ONCE_ON_STALE,
+            timeout=self._timeout(timeout), chunked=not (body is None or 'Content-Length' in headers))
+        response = requests.Response()
+        response.status_code = raw.status
+        response.headers = CaseInsensitiveDict(raw.headers)
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = raw
+        response.reason = raw.reason
+        response.url = url
+        if 'Set-Cookie' in raw.headers or 'Set-Cookie2' in raw.headers:
+            # Only then: a cookie jar's parsing is a good part of a call, and finds nothing without them.
+            extract_cookies_to_jar(response.cookies, prepared, raw)
+        response.request = prepared
+        response.connection = self._adapter
+        response.elapsed = timedelta(seconds=perf_counter() - start)
+        return response
+
+    def next_request(self, response: requests.Response, prepared: requests.PreparedRequest,
+                     timeout: Any) -> requests.PreparedRequest | None:
+        """Where a redirect (not followed) leads, as Session.send gives it in ``.next``; the caller
+        has read its body first, within max_response_size."""
+        return next(self._session.resolve_redirects(
+            response, prepared, yield_requests=True, stream=True, timeout=timeout,
+            verify=self._settings['verify'], cert=None, proxies={}), None)
+
+    def _timeout(self, timeout: Any) -> Timeout:
+        made = self._timeouts.get(timeout)
+        if made is None:
+            connect, read = timeout
+            made = Timeout(connect=connect, read=read)
+            if len(self._timeouts) < 16:
+                # The template's timeouts, and the few a caller passes, are made once.
+                self._timeouts[timeout] = made
+        return made
+
+
+def _same_but_timeout(settings: Any, own: dict[str, Any]) -> bool:
+    """A call's settings that differ from the session's in the timeout alone (a caller's timeout=)."""
+    return settings.keys() == own.keys() and all(
+        settings[key] is own[key] or settings[key] == own[key] for key in own if key != 'timeout')
