@@ -1,5 +1,7 @@
-"""Fixtures of the wire tests: an HTTPS server with a certificate from a test CA.
+"""Fixtures of the wire tests: an HTTPS server with a certificate from a test CA, and both send paths.
 
+Every wire test runs twice: with the direct route to a connection's own pool (``wire.direct``), and
+with it turned off (``ZATO_OUTCONN_DIRECT_SEND=0``), when every request goes through Session.send.
 ``make_conn``, ``http_server`` and ``sqlite_url`` come from ``tests/conftest.py``.
 """
 
@@ -13,7 +15,16 @@ from http.server import ThreadingHTTPServer
 import pytest
 import trustme
 
+from zato_outconn.wire.direct import DIRECT_ENV
+
 from tests.support.servers import Recorder, RecordingHandler
+
+
+@pytest.fixture(autouse=True, params=['direct', 'session'])
+def send_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which way requests go; sessions read it when they open, and subprocesses inherit it."""
+    monkeypatch.setenv(DIRECT_ENV, '1' if request.param == 'direct' else '0')
+    return str(request.param)
 
 
 @pytest.fixture(scope='module')

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import trustme
 
 from zato_outconn import ConnectError, PoolTimeout, ReadTimeout, TLSError, TransportError
 
 from tests.support.auth_servers import DigestServer
+from tests.support.raw_servers import RawServer, answer, read_request
 from tests.support.servers import RecordingServer, refused_port
 
 
@@ -179,3 +181,44 @@ def test_waiting_for_a_busy_pool_is_bounded_by_the_connect_timeout(make_conn: An
     finally:
         held.close()
     assert item.conn.get('cid-3').status_code == 200
+
+
+# ---------------------------------------------------------------------- the direct route
+
+
+def test_the_answer_is_the_same_response_either_way(make_conn: Any, http_server: Any, send_path: str) -> None:
+    item = make_conn(url_path='/customers/{id}')
+    response = item.conn.get('cid-1', {'id': 7, 'x': 'y'})
+    direct = item.conn._opened.route is not None
+    assert direct == (send_path == 'direct')
+    assert isinstance(response, requests.Response)
+    assert response.url == f'{http_server.url}/customers/7?x=y'
+    assert response.request.url == response.url and response.request.headers['X-Zato-CID'] == 'cid-1'
+    assert response.history == [] and response.elapsed.total_seconds() > 0
+    assert response.reason == 'OK' and response.encoding == 'utf-8' and response.json()['path'] == '/customers/7?x=y'
+    assert isinstance(response.connection, requests.adapters.HTTPAdapter)
+
+
+def test_cookies_and_where_a_redirect_leads_are_there_either_way(make_conn: Any) -> None:
+    def script(sock: Any, _: int) -> None:
+        while request := read_request(sock):
+            if b'/moved' in request.split(b'\r\n')[0]:
+                sock.sendall(b'HTTP/1.1 302 Found\r\nLocation: /landing\r\nContent-Length: 0\r\n\r\n')
+            else:
+                sock.sendall(answer(b'ok', headers='Set-Cookie: session=abc; Path=/\r\n'))
+
+    with RawServer(script) as server:
+        item = make_conn(host=server.url, url_path='/{p}')
+        assert item.conn.get('cid-1', {'p': 'x'}).cookies['session'] == 'abc'
+        moved = item.conn.get('cid-2', {'p': 'moved'})
+        assert moved.status_code == 302 and moved.is_redirect
+        assert moved.next is not None and moved.next.url == f'{server.url}/landing'
+
+
+def test_calls_that_need_session_send_take_it_with_the_direct_route_on(make_conn: Any, http_server: Any,
+                                                                       send_path: str) -> None:
+    seen: list[int] = []
+    item = make_conn()
+    response = item.conn.get('cid-1', hooks={'response': [lambda r, **_: seen.append(r.status_code)]})
+    assert response.status_code == 200 and seen == [200]
+    assert item.conn.get('cid-2', cookies={'a': 'b'}).json()['headers']['Cookie'] == 'a=b'
