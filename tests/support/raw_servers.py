@@ -62,8 +62,6 @@ class RawServer:
         self._stopped = threading.Event()
         self._lock = threading.Lock()
         self.connections = 0
-        self.open = 0
-        self.max_open = 0
         # Set when a script finds the client has closed its end (it reads b'').
         self.client_closed = threading.Event()
 
@@ -92,8 +90,6 @@ class RawServer:
             with self._lock:
                 number = self.connections
                 self.connections += 1
-                self.open += 1
-                self.max_open = max(self.max_open, self.open)
             threading.Thread(target=self._run, args=(sock, number), daemon=True).start()
 
     def _run(self, sock: socket.socket, number: int) -> None:
@@ -106,8 +102,6 @@ class RawServer:
                 sock.close()
             except OSError:
                 pass
-            with self._lock:
-                self.open -= 1
 
     def wait_for_client_close(self, sock: socket.socket, seconds: float = 10) -> None:
         """Block until the client closes its end (or seconds pass), then record it."""

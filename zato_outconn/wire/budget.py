@@ -59,10 +59,6 @@ class SocketBudget:
         self._idle: OrderedDict[int, weakref.ref[IdleSockets]] = OrderedDict()
 
     @property
-    def open(self) -> int:
-        return self._open
-
-    @property
     def waiting(self) -> int:
         """How many callers wait for a place."""
         return len(self._queue)

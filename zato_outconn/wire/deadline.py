@@ -2,8 +2,8 @@
 
 Socket timeouts bound each wait, not the call: a server that trickles a byte every half second
 never trips a read timeout of one second. So every send arms a ``Deadline``; the pools tell it
-which connections the call uses (``watch``), and one watchdog thread per process shuts their
-sockets down when the deadline passes. The blocked read then fails at once, and the send reports
+which sockets the call uses (``watch``), and one watchdog thread per process shuts them down
+when the deadline passes. The blocked read then fails at once, and the send reports
 ``TotalTimeout`` because the deadline says it expired. Past the deadline the pools start no
 request, connect no socket and retry nothing (``DeadlinePassed``), and a connect never waits
 longer than what is left.

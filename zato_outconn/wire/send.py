@@ -38,24 +38,28 @@ def send(session: requests.Session, prepared: requests.PreparedRequest, call: Ca
     armed, token = deadline.arm(limits.total)
     timeout = settings.get('timeout')
     direct = route is not None and route.takes(prepared, settings)
-    passed_on = _BodiesPassedOn(call, limits)
+    passed_on: _BodiesPassedOn | None = None
     try:
         try:
             # Always streamed: the body, if prefetched, is read below.
             if route is not None and direct:
                 response = route.send(prepared, timeout)
             else:
+                passed_on = _BodiesPassedOn(call, limits)
                 prepared.hooks['response'].insert(0, passed_on)
                 response = session.send(prepared, stream=True, **settings)
         except CallError:
             # Raised by our own hooks within the send (a token refused on the retry after a 401, say).
-            passed_on.close_all()
+            if passed_on is not None:
+                passed_on.close_all()
             raise
         except MAPPABLE as error:
-            passed_on.close_all()
+            if passed_on is not None:
+                passed_on.close_all()
             raise _mapped(error, call, armed, timeout, session, reading_body=False) from error
         except (ValueError, UnicodeError) as error:
-            passed_on.close_all()
+            if passed_on is not None:
+                passed_on.close_all()
             raise _bad_redirect(error, call) from error
         try:
             if armed.passed():
@@ -167,12 +171,16 @@ def _read_body(response: requests.Response, call: Call, limits: Limits) -> None:
         for chunk in raw.stream(_CHUNK, decode_content=True):
             size += len(chunk)
             if size > limits.max_response_size:
-                raise ResponseTooLarge(f'the answer is larger than max_response_size ({limits.max_response_size} '
-                                       'bytes); raise it, or stream the answer (prefetch=False)', **call.context())
+                raise _too_large(call, limits.max_response_size)
             chunks.append(chunk)
         content = b''.join(chunks)
     response._content = content
     response._content_consumed = True  # type: ignore[attr-defined]
+
+
+def _too_large(call: Call, limit: int) -> ResponseTooLarge:
+    return ResponseTooLarge(f'the answer is larger than max_response_size ({limit} bytes); raise it, or stream '
+                            'the answer (prefetch=False)', **call.context())
 
 
 def _map_streamed_errors(response: requests.Response, call: Call, timeout: Any, limit: int | None = None) -> None:
@@ -199,8 +207,7 @@ def _mapped_chunks(chunks: Iterator[Any], call: Call, timeout: Any, limit: int |
                     if close is not None:
                         close()  # requests' reading generator first, then the answer and its socket
                     response.close()
-                    raise ResponseTooLarge(f'the answer is larger than max_response_size ({limit} bytes); raise '
-                                           'it, or stream the answer (prefetch=False)', **call.context())
+                    raise _too_large(call, limit)
             yield chunk
     except MAPPABLE as error:
         raise map_error(error, call, timeout=timeout, reading_body=True) from error
