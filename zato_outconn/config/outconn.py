@@ -43,6 +43,12 @@ DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
 MAX_RESPONSE_SIZE_LIMIT = 2 ** 40
 # The one column shorter than the kinds of choice: '1.1' or '1.2'.
 MAX_SOAP_VERSION_LENGTH = 8
+MAX_RETRIES = 100
+MAX_BREAKER_THRESHOLD = 10_000
+MAX_RATE_LIMIT = 1_000_000
+DEFAULT_RETRY_ON_STATUS = '429,502,503,504'
+# The idempotent methods: sending one of them twice does what sending it once does.
+DEFAULT_RETRY_METHODS = 'GET,HEAD,PUT,DELETE,OPTIONS'
 SOAP_ONLY = ('soap_action', 'wsdl', 'wsdl_service', 'wsdl_port')
 
 Transport = Literal['plain_http', 'soap']
@@ -73,6 +79,42 @@ def _check_method(field: str, value: object) -> str:
     return check_choice(field, value.upper() if isinstance(value, str) else value, HTTP_METHODS)
 
 
+def _check_statuses(field: str, value: object) -> str:
+    """HTTP status codes separated by commas or spaces, kept as one canonical text: 429,502,503,504."""
+    if isinstance(value, list | tuple | set | frozenset):
+        value = ','.join(str(item) for item in value)
+    if not isinstance(value, str):
+        raise ConfigError(field, f'must be HTTP status codes separated by commas, e.g. 429,503; got {value!r}')
+    codes = set()
+    for item in value.replace(',', ' ').split():
+        if not item.isdigit() or not 100 <= int(item) <= 599:
+            raise ConfigError(field, f'must be HTTP status codes (100-599) separated by commas, e.g. 429,503; '
+                                     f'got {item!r}')
+        codes.add(int(item))
+    return ','.join(str(code) for code in sorted(codes))
+
+
+def _check_methods(field: str, value: object) -> str:
+    """HTTP methods separated by commas or spaces, kept in one canonical order: GET,HEAD,PUT..."""
+    if isinstance(value, list | tuple | set | frozenset):
+        value = ','.join(str(item) for item in value)
+    if not isinstance(value, str):
+        raise ConfigError(field, f'must be HTTP methods separated by commas, e.g. GET,PUT; got {value!r}')
+    methods = {item.upper() for item in value.replace(',', ' ').split()}
+    unknown = sorted(methods - set(HTTP_METHODS))
+    if unknown:
+        raise ConfigError(field, f'must be HTTP methods from {", ".join(HTTP_METHODS)} separated by commas; '
+                                 f'got {unknown[0]!r}')
+    return ','.join(method for method in HTTP_METHODS if method in methods)
+
+
+def _check_wait(field: str, value: object) -> float:
+    """Seconds that may also be 0 (no wait)."""
+    if value == 0 and not isinstance(value, bool):
+        return 0.0
+    return check_seconds(field, value)
+
+
 def _choice(choices: tuple[str, ...]) -> Any:
     return checked(check_choice, choices)
 
@@ -82,6 +124,7 @@ OptionalName = Annotated[Annotated[str, Field(min_length=1, max_length=MAX_NAME_
                          checked(check_name, nullable=True)]
 Seconds = Annotated[float, Field(gt=0, le=MAX_SECONDS, allow_inf_nan=False), checked(check_seconds)]
 Switch = Annotated[bool, checked(check_bool)]
+Wait = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False), checked(_check_wait)]
 
 
 def _header(optional: bool) -> Any:
@@ -112,6 +155,29 @@ class OutconnConfig(ConfigModel):
     max_response_size: Annotated[int, Field(ge=1, le=MAX_RESPONSE_SIZE_LIMIT),
                                  checked(check_int, 1, MAX_RESPONSE_SIZE_LIMIT)] = Field(
         DEFAULT_MAX_RESPONSE_SIZE, description='Bytes a prefetched body may have; more raises ResponseTooLarge.')
+    # The policies, all off or neutral unless set (see conn.retry, conn.breaker, conn.rate_limit).
+    max_retries: Annotated[int, Field(ge=0, le=MAX_RETRIES), checked(check_int, 0, MAX_RETRIES)] = Field(
+        0, description=f'Extra attempts, 0-{MAX_RETRIES}, after a connect error, or after a read timeout or a status '
+                       'in retry_on_status of a method in retry_methods; all within total_timeout.')
+    retry_on_status: Annotated[str, checked(_check_statuses)] = Field(
+        DEFAULT_RETRY_ON_STATUS, max_length=MAX_NAME_LENGTH,
+        description='HTTP statuses that are retried, separated by commas.')
+    retry_methods: Annotated[str, checked(_check_methods)] = Field(
+        DEFAULT_RETRY_METHODS, max_length=MAX_NAME_LENGTH,
+        description='HTTP methods whose read timeouts and retry_on_status answers are retried, separated by '
+                    'commas; connect errors are retried for every method, nothing having been sent.')
+    retry_backoff: Wait = Field(
+        0.5, description='Base seconds of the exponential backoff between attempts (with full jitter).')
+    retry_after_max: Wait = Field(
+        30.0, description="Most seconds of a server's Retry-After that are honoured; a longer one ends the retries.")
+    breaker_threshold: Annotated[int, Field(ge=0, le=MAX_BREAKER_THRESHOLD),
+                                 checked(check_int, 0, MAX_BREAKER_THRESHOLD)] = Field(
+        0, description='Consecutive failures (transport errors or 5xx) that open the circuit, after which calls '
+                       'raise CircuitOpen at once; 0 = off.')
+    breaker_reset: Seconds = Field(30.0, description='Seconds an open circuit waits before one trial call.')
+    rate_limit: Annotated[int, Field(ge=0, le=MAX_RATE_LIMIT), checked(check_int, 0, MAX_RATE_LIMIT)] = Field(
+        0, description='Calls per second for this connection in each process; callers beyond it wait within '
+                       'total_timeout, then RateLimited; 0 = off.')
     pool_size: Annotated[int, Field(ge=1, le=1000), checked(check_int, 1, 1000)] = Field(
         20, description='Most sockets open to the remote end at once, 1-1000; callers beyond that wait '
                         'for one, for the connect timeout at most.')
@@ -179,6 +245,14 @@ class OutconnConfig(ConfigModel):
         if self.total_timeout is not None:
             return self.total_timeout
         return TOTAL_TIMEOUT_FACTOR * (self.connect_timeout + self.read_timeout)
+
+    @property
+    def retry_statuses(self) -> frozenset[int]:
+        return frozenset(int(code) for code in self.retry_on_status.split(',') if code)
+
+    @property
+    def retried_methods(self) -> frozenset[str]:
+        return frozenset(method for method in self.retry_methods.split(',') if method)
 
     @property
     def address(self) -> str:
