@@ -1,8 +1,8 @@
 """The admin's application factory: one Flask (APIFlask) app, one blueprint per area.
 
-The JSON API's blueprints live in ``admin.api``; pages, when they come, are blueprints of their own
-on the same app, with the same store, sign-in (Flask-Login) and CSRF protection (Flask-WTF, on by
-default for every form; the API checks it itself for sessions and skips it for tokens).
+The JSON API's blueprints live in ``admin.api``, the pages' in ``admin.pages``; both are on the same
+app, with the same store, sign-in (Flask-Login) and CSRF protection (Flask-WTF, on by default for
+every form; the API checks it itself for sessions and skips it for tokens).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from zato_outconn.admin.answers import CaseJSONProvider
 from zato_outconn.admin.api import register_api
 from zato_outconn.admin.auth import STORE_KEY, csrf, login_manager
 from zato_outconn.admin.health import health
+from zato_outconn.admin.pages import register_pages
 from zato_outconn.admin.problems import register as register_problems
 from zato_outconn.admin.settings import DEFAULTS, PREFIX, check
 from zato_outconn.store import Store
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     register_problems(app)
     app.register_blueprint(health)
     register_api(app, csrf)
+    register_pages(app)
     app.after_request(_security_headers)
     return app
 

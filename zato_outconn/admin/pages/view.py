@@ -1,0 +1,67 @@
+"""What every page view shares: who is signed in, the permission check, and rendering with both.
+
+A page that needs a permission sends someone not signed in to ``/login`` (and back afterwards),
+and answers 403 with a page saying what is missing to someone signed in without it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import Flask, abort, render_template
+from flask_login import current_user
+
+from zato_outconn.admin.auth import Principal, current_store, login_manager
+
+View = TypeVar('View', bound=Callable[..., Any])
+
+# Where someone not signed in is sent, and what they are told there.
+LOGIN_ENDPOINT = 'pages_auth.login'
+
+
+def signed_in() -> Principal | None:
+    """The person signed in to this session, or None."""
+    if not current_user.is_authenticated:
+        return None
+    record = current_user.record
+    return Principal('user', record.name, record.role)
+
+
+def can(permission: str) -> bool:
+    """Whether the person signed in may do this; templates use it to hide what they may not."""
+    principal = signed_in()
+    return principal is not None and principal.can(permission)
+
+
+def needs(*permissions: str) -> Callable[[View], View]:
+    """A page that needs one of these permission codes; what it changes is recorded as the user's."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            principal = signed_in()
+            if principal is None:
+                return login_manager.unauthorized()
+            if not any(principal.can(permission) for permission in permissions):
+                abort(403, description=f'Your role, {principal.role}, does not allow this '
+                                       f'(it needs {" or ".join(permissions)}).')
+            with current_store().acting_as(principal.actor):
+                return view(*args, **kwargs)
+
+        return cast(View, checked)
+
+    return decorate
+
+
+def page(template: str, **context: Any) -> str:
+    """A page rendered with what every template may use: ``principal`` and ``can``."""
+    return render_template(template, **context)
+
+
+def install(app: Flask) -> None:
+    login_manager.login_view = LOGIN_ENDPOINT
+    login_manager.login_message = 'Sign in to see this page.'
+    login_manager.login_message_category = 'info'
+    app.jinja_env.globals.update(can=can, signed_in=signed_in)
