@@ -72,8 +72,10 @@ class Reply:
 class _ReplyProtocol(asyncio.Protocol):
     """HTTP/1.1 with keep-alive and pipelining, request bodies by Content-Length only."""
 
-    def __init__(self, reply: bytes, head_reply: bytes, by_method: dict[bytes, bytes]) -> None:
+    def __init__(self, reply: bytes, head_reply: bytes, by_method: dict[bytes, bytes], delay: float = 0.0) -> None:
         self._reply = reply
+        # Seconds each answer waits, as a remote end that takes its time would (answers keep their order).
+        self._delay = delay
         self._head_reply = head_reply
         # Lower-cased method and the space after it, as they start a lower-cased request head.
         self._by_method = by_method
@@ -100,10 +102,21 @@ class _ReplyProtocol(asyncio.Protocol):
                 answer = self._by_method.get(head[:head.find(b' ') + 1], self._reply)
             else:
                 answer = self._reply
-            self._transport.write(answer)
-            if b'\r\nconnection: close' in head:
-                self._transport.close()
+            closing = b'\r\nconnection: close' in head
+            if self._delay:
+                asyncio.get_running_loop().call_later(self._delay, self._answer, answer, closing)
+            else:
+                self._answer(answer, closing)
+            if closing:
                 return
+
+    def _answer(self, answer: bytes, closing: bool) -> None:
+        assert self._transport is not None
+        if self._transport.is_closing():
+            return
+        self._transport.write(answer)
+        if closing:
+            self._transport.close()
 
 
 def _content_length(head: bytes) -> int:
@@ -116,23 +129,23 @@ def _content_length(head: bytes) -> int:
     return int(head[start:end if end >= 0 else len(head)])
 
 
-def _serve(reply: Reply, replies: dict[str, Reply], ready: Connection) -> None:
+def _serve(reply: Reply, replies: dict[str, Reply], ready: Connection, delay: float = 0.0) -> None:
     """The server process: listen on a free port of 127.0.0.1, say which, answer until terminated."""
     # Ctrl-C goes to the whole process group; the parent stops this process itself, quietly.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    asyncio.run(_serve_forever(reply, replies, ready))
+    asyncio.run(_serve_forever(reply, replies, ready, delay))
 
 
-async def _serve_forever(reply: Reply, replies: dict[str, Reply], ready: Connection) -> None:
+async def _serve_forever(reply: Reply, replies: dict[str, Reply], ready: Connection, delay: float) -> None:
     full, head_only = b'', b''
     encoded: dict[bytes, bytes] = {}
 
     def protocol() -> _ReplyProtocol:
-        return _ReplyProtocol(full, head_only, encoded)
+        return _ReplyProtocol(full, head_only, encoded, delay)
 
     # Bound first and serving only once the replies are ready, as they may name the port.
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(protocol, '127.0.0.1', 0, backlog=128, start_serving=False)
+    server = await loop.create_server(protocol, '127.0.0.1', 0, backlog=1024, start_serving=False)
     port = server.sockets[0].getsockname()[1]
     url = f'http://127.0.0.1:{port}'
     reply = reply.for_server(url)
@@ -154,10 +167,10 @@ class LocalServer:
 
     ``reply`` answers every request, except those whose method has a reply of its own in
     ``replies`` (keyed by method, as in ``{'GET': wsdl, 'POST': answer}``); HEAD answers with the
-    head of what GET would.
+    head of what GET would. With a ``delay``, each answer waits that many seconds.
     """
 
-    def __init__(self, reply: Reply, replies: Mapping[str, Reply] | None = None) -> None:
+    def __init__(self, reply: Reply, replies: Mapping[str, Reply] | None = None, *, delay: float = 0.0) -> None:
         self.reply = reply
         self.replies = {method.upper(): item for method, item in (replies or {}).items()}
         if 'HEAD' in self.replies:
@@ -166,7 +179,7 @@ class LocalServer:
         # spawn: the server starts clean, whatever the benchmark has imported or opened so far.
         context = multiprocessing.get_context('spawn')
         self._ready, child_end = context.Pipe(duplex=False)
-        self._process = context.Process(target=_serve, args=(reply, self.replies, child_end),
+        self._process = context.Process(target=_serve, args=(reply, self.replies, child_end, delay),
                                         name='bench-server', daemon=True)
         self._child_end = child_end
 
@@ -325,7 +338,7 @@ def ratio(timings: Sequence[Timing], subject: str, peer: str, metric: str = 'med
     values = {timing.name: getattr(timing, metric) for timing in timings}
     if values[subject] is None or values[peer] is None:
         raise ValueError(f'the timings have no {metric}; measure them with cpu=True')
-    return values[subject] / values[peer]
+    return float(values[subject] / values[peer])
 
 
 def ratios(timings: Sequence[Timing], subject: str, metric: str = 'median_us') -> dict[str, float]:
