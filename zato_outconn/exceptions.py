@@ -15,6 +15,7 @@ The whole tree::
         │                         definition has none to apply; raised by the store too, without a call
         ├── TokenError            an OAuth2 token endpoint did not give a token
         ├── Inactive              the connection is switched off
+        ├── InterceptorError      an interceptor's before_send or after_receive raised (its error is the cause)
         ├── RequestError          the caller's input cannot be sent (also a ValueError)
         │   └── MissingParameter  a {placeholder} in the URL path has no value in params
         ├── TransportError        the remote end could not be reached or did not answer
@@ -28,6 +29,9 @@ The whole tree::
         │   ├── BadResponse       the answer broke HTTP (a bad status line, headers, Content-Length)
         │   ├── ResponseInterrupted  the connection dropped while the answer was being read
         │   └── ResponseTooLarge  a prefetched body was larger than max_response_size
+        ├── CircuitOpen           the connection's circuit is open: the call was refused, nothing sent
+        ├── RateLimited           no call slot of rate_limit came within the call's total timeout
+        ├── RetriesExhausted      every attempt failed; .attempts says how many, the last error is the cause
         └── SOAPError             a SOAP call did not give a SOAP answer to use
             ├── SOAPFault         the answer is a Fault: code, subcode, reason, actor, detail
             ├── NotSOAPResponse   the answer is no SOAP envelope (an HTML error page, say)
@@ -179,6 +183,11 @@ class Inactive(CallError):
     """The connection exists but is switched off (is_active is false)."""
 
 
+class InterceptorError(CallError):
+    """An interceptor (``Runtime.add_interceptor``) raised; the message names it and the hook, and its
+    own error is the ``__cause__``."""
+
+
 class RequestError(CallError, ValueError):
     """The caller's input cannot be turned into a request."""
 
@@ -234,6 +243,24 @@ class ResponseInterrupted(TransportError):
 
 class ResponseTooLarge(TransportError):
     """A prefetched body was larger than the connection's max_response_size."""
+
+
+class CircuitOpen(CallError):
+    """The connection's circuit breaker is open (or half-open with its one trial call in progress):
+    the call was refused at once, and nothing was sent."""
+
+
+class RateLimited(CallError):
+    """The connection's rate_limit left no call slot within the call's total timeout; nothing was sent."""
+
+
+class RetriesExhausted(CallError):
+    """Every attempt of a retried call failed; ``attempts`` says how many were made, and the last
+    attempt's error is the ``__cause__``."""
+
+    def __init__(self, message: str, *, attempts: int, **context: str) -> None:
+        self.attempts = attempts
+        super().__init__(message, **context)
 
 
 class SOAPError(CallError):
