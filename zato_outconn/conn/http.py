@@ -22,6 +22,7 @@ from zato_outconn.config.path_template import BadParameter, DotSegment
 from zato_outconn.conn.body import encode_body
 from zato_outconn.conn.headers import Component, msg_timestamp
 from zato_outconn.conn.ping import PingResult
+from zato_outconn.conn.policies import policies_for
 from zato_outconn.conn.prepare import Preparer
 from zato_outconn.conn.request import OutgoingRequest
 from zato_outconn.conn.timeout import BadTimeout, call_timeout
@@ -83,6 +84,8 @@ class HTTPConnection:
         self._base_headers = headers
         self._preparer = Preparer(config, headers, component, self._encode)
         self._limits = Limits(config.deadline, config.max_response_size)
+        # None unless the template sets a policy: then a call costs one check more than before.
+        self._policies = policies_for(config, budgets)
 
     def __repr__(self) -> str:
         return f'<{type(self).__name__} {self.config.transport} {self.name!r} {self.config.address}>'
@@ -160,7 +163,9 @@ class HTTPConnection:
         start = perf_counter()
         try:
             # Streamed and closed unread: a ping measures the answer, not the download of a body.
-            response = self.dispatch(OutgoingRequest(method, url, cid, stream=True))
+            # Never retried, never counted by the breaker, never held by the rate limit: a ping tells
+            # what the remote end does now, and an operator pings an open circuit to see it recover.
+            response = self.dispatch(OutgoingRequest(method, url, cid, stream=True), policies=False)
         except Inactive:
             raise
         except Exception as error:  # noqa: BLE001 - every failure becomes part of the report
@@ -183,11 +188,23 @@ class HTTPConnection:
 
     # ------------------------------------------------------------------ the pipeline
 
-    def dispatch(self, request: OutgoingRequest) -> requests.Response:
-        """The one pipeline: check, open, prepare, send through the one seam, log one line."""
+    def dispatch(self, request: OutgoingRequest, *, policies: bool = True) -> requests.Response:
+        """The one pipeline: check, then each attempt (``_attempt``) within the connection's policies
+        (``conn.policies``: breaker, rate limit, retries), if it has any and ``policies`` is true."""
         call = self._call(request.method, request.url, request.cid)
         if not self.config.is_active:
             raise Inactive('the connection is inactive; activate it to call it', **call.context())
+        if self._policies is None or not policies:
+            return self._attempt(request, call, 0)
+        total = self._limits.total
+        if 'timeout' in request.extras and self.config.total_timeout is None:
+            # The default total follows the timeouts the call was given.
+            total = TOTAL_TIMEOUT_FACTOR * sum(request.extras['timeout'])
+        return self._policies.run(self._attempt, request, call, total)
+
+    def _attempt(self, request: OutgoingRequest, call: Call, attempt: int) -> requests.Response:
+        """One attempt: open, prepare, send through the one seam, log one line. ``attempt`` is its
+        number among a call's attempts, 0 when the call has but the one."""
         start = perf_counter()
         try:
             with self._lock:
@@ -210,10 +227,14 @@ class HTTPConnection:
                 route = opened.route if not request.extras.keys() & _FULL_SEND_EXTRAS else None
                 response = send(opened.session, prepared, call, request.stream, settings, limits, route)
             except CallError as error:
-                self._failed(error, call, start)
+                self._failed(error, call, start, attempt)
                 raise
-            logger.info('%s %s %s -> %s in %.4f s cid=%s', self.name, request.method, request.url,
-                        response.status_code, perf_counter() - start, call.cid)
+            if attempt:
+                logger.info('%s %s %s -> %s in %.4f s cid=%s attempt=%d', self.name, request.method, request.url,
+                            response.status_code, perf_counter() - start, call.cid, attempt)
+            else:
+                logger.info('%s %s %s -> %s in %.4f s cid=%s', self.name, request.method, request.url,
+                            response.status_code, perf_counter() - start, call.cid)
             return response
         finally:
             with self._lock:
@@ -286,11 +307,11 @@ class HTTPConnection:
             self._opened.close()
             self._opened = None
 
-    def _failed(self, error: CallError, call: Call, start: float) -> None:
-        """The one log line of a failed call; errors raised by parts that do not know the call
+    def _failed(self, error: CallError, call: Call, start: float, attempt: int = 0) -> None:
+        """The one log line of a failed attempt; errors raised by parts that do not know the call
         (security's own) learn it here."""
-        logger.warning('%s %s %s failed in %.4f s cid=%s: %s', self.name, call.method, call.url,
-                       perf_counter() - start, call.cid, _reason(error))
+        logger.warning('%s %s %s failed in %.4f s cid=%s%s: %s', self.name, call.method, call.url,
+                       perf_counter() - start, call.cid, f' attempt={attempt}' if attempt else '', _reason(error))
         if not error.name:
             error.in_call(**call.context())
 
