@@ -55,11 +55,16 @@ def test_help_loads_no_database_http_or_model_library(tmp_path: Path) -> None:
 
 def test_a_list_loads_the_store_but_no_http_library(cli: CLI, tmp_path: Path) -> None:
     cli.ok('outconn', 'create', 'plain_http', 'CRM', '--host', 'http://crm.example.com')
-    modules = loaded_by('outconn', 'list', cwd=tmp_path)
-    assert {'zato_outconn.store.outconns', 'sqlalchemy.orm'} <= modules
-    for heavy in ('requests', 'urllib3', 'alembic', 'zato_outconn.registry', 'zato_outconn.conn.http',
-                  'zato_outconn.runtime'):
-        assert heavy not in modules, heavy
+    # The table reads plain rows over SQLAlchemy Core; the JSON has every setting, through the store.
+    table = loaded_by('outconn', 'list', cwd=tmp_path)
+    assert {'sqlalchemy', 'zato_outconn.store.listing'} <= table
+    assert not {'sqlalchemy.orm', 'zato_outconn.store.outconns', 'zato_outconn.store.models'} & table
+    as_json = loaded_by('outconn', 'list', '--format', 'json', cwd=tmp_path)
+    assert {'zato_outconn.store.outconns', 'sqlalchemy.orm'} <= as_json
+    for modules in (table, as_json):
+        for heavy in ('requests', 'urllib3', 'alembic', 'cryptography', 'zato_outconn.registry',
+                      'zato_outconn.conn.http', 'zato_outconn.runtime'):
+            assert heavy not in modules, heavy
 
 
 def test_the_list_of_commands_reads_as_if_every_command_were_loaded() -> None:

@@ -11,7 +11,6 @@ from zato_outconn.cli.options import model_options
 from zato_outconn.cli.output import emit, format_option, render_fields, render_table
 from zato_outconn.config import TRANSPORTS, OutconnConfig
 from zato_outconn.exceptions import OutconnError
-from zato_outconn.store.history import CHANGED
 
 if TYPE_CHECKING:
     from zato_outconn.store import OutconnRecord, Store
@@ -67,10 +66,13 @@ def _settings(options: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def _table(records: list[OutconnRecord]) -> str:
-    return render_table(['NAME', 'TRANSPORT', 'ADDRESS', 'SECURITY', 'ACTIVE', 'VERSION'], [
-        [r.config.name, r.config.transport, r.config.address, r.config.security, r.config.is_active, r.version]
-        for r in records])
+def _table(rows: list[list[Any]]) -> str:
+    return render_table(['NAME', 'TRANSPORT', 'ADDRESS', 'SECURITY', 'ACTIVE', 'VERSION'], rows)
+
+
+def _table_row(record: OutconnRecord) -> list[Any]:
+    config = record.config
+    return [config.name, config.transport, config.address, config.security, config.is_active, record.version]
 
 
 def _fields(record: OutconnRecord) -> dict[str, Any]:
@@ -147,10 +149,20 @@ def outconn_edit(state: Context, name: str, transport: str | None, new_name: str
 @pass_context
 def outconn_list(state: Context, transport: str | None, output_format: str) -> None:
     """List outgoing connections."""
+    if output_format == 'table':
+        # The table's six columns as plain rows, without the store's ORM or a config per row; None
+        # when the database is not as it should be, which the store then explains.
+        from zato_outconn.store.engine import resolve_db_url
+        from zato_outconn.store.listing import outconn_rows
+
+        rows = outconn_rows(resolve_db_url(state.db_url), transport)
+        if rows is not None:
+            emit(output_format, None, lambda: _table([list(row) for row in rows]))
+            return
     records = state.store.list_outconns(transport)
     # The JSON form of a thousand records is only made when it is printed.
     data = [record.as_dict() for record in records] if output_format == 'json' else None
-    emit(output_format, data, lambda: _table(records))
+    emit(output_format, data, lambda: _table([_table_row(record) for record in records]))
 
 
 @outconn.command('show')
@@ -228,6 +240,8 @@ def history_table(records: list[HistoryRecord]) -> str:
 
 
 def _changes_text(record: HistoryRecord) -> str:
+    from zato_outconn.store.history import CHANGED
+
     if record.action in ('create', 'delete'):
         return f'{record.action}d'
     return '; '.join(f'{key} changed' if value == CHANGED else f'{key}: {_short(value[0])} -> {_short(value[1])}'
