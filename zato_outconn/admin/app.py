@@ -17,6 +17,7 @@ from zato_outconn.admin.answers import CaseJSONProvider
 from zato_outconn.admin.api import register_api
 from zato_outconn.admin.auth import STORE_KEY, csrf, login_manager
 from zato_outconn.admin.health import health
+from zato_outconn.admin.metrics_route import metrics
 from zato_outconn.admin.pages import register_pages
 from zato_outconn.admin.problems import register as register_problems
 from zato_outconn.admin.settings import DEFAULTS, PREFIX, check
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     csrf.init_app(app)
     register_problems(app)
     app.register_blueprint(health)
+    app.register_blueprint(metrics)
     register_api(app, csrf)
     register_pages(app)
     app.after_request(_security_headers)
