@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import sys
-
 from apiflask import APIBlueprint
 from flask import current_app, request
 from flask.wrappers import Response
 
-from zato_outconn.admin.answers import CSV_TYPE, csv_answer, json_answer, wants_csv
+from zato_outconn.admin.answers import CSV_TYPE, json_answer, wants_csv
 from zato_outconn.admin.auth import current_store, needs
 from zato_outconn.admin.schemas import ExportDocument, ImportQuery, ImportReport, ListFormat
-from zato_outconn.admin.tabular import document_from_csv, export_csv
-from zato_outconn.exceptions import ConfigError
-from zato_outconn.store.transfer import MAX_IMPORT_ENV, load
+from zato_outconn.admin.transfers import checked_document, csv_document, export_answer
+from zato_outconn.store.transfer import MAX_IMPORT_ENV
 
 transfer = APIBlueprint('api_transfer', __name__, url_prefix='/api/v1', tag='Export and import')
 
@@ -26,10 +22,7 @@ transfer = APIBlueprint('api_transfer', __name__, url_prefix='/api/v1', tag='Exp
                                              'Accept: text/csv or ?format=csv')
 @transfer.doc(summary='Export everything but secrets')
 def export(query: ListFormat) -> Response:
-    document = current_store().export_document()
-    if wants_csv():
-        return csv_answer(export_csv(document), 'zato-outconn-export.csv')
-    return json_answer(document)
+    return export_answer(wants_csv())
 
 
 @transfer.post('/import')
@@ -44,14 +37,8 @@ def import_(query: ImportQuery) -> Response:
     # Above the limit werkzeug refuses the body with 413 before it is read in full.
     request.max_content_length = int(current_app.config['MAX_IMPORT_BYTES'])
     if request.mimetype == CSV_TYPE:
-        try:
-            text = request.get_data().decode('utf-8')
-        except UnicodeDecodeError:
-            raise ConfigError('file', 'is not UTF-8 text') from None
-        document = document_from_csv(text)
+        document = csv_document(request.get_data())
     else:
-        document = request.get_json(force=True)
-        # The checks of a file given to the command line (a zato-outconn export, its format version).
-        document = load(json.dumps(document), limit=sys.maxsize)
+        document = checked_document(request.get_json(force=True))
     report = current_store().import_document(document, on_conflict=query.on_conflict, dry_run=query.dry_run)
     return json_answer(report.as_dict())
