@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import ssl
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,8 @@ SESSION_KEY_FILE_SUFFIX = '.session-key'
 # Neither query strings (a token could be in one) nor Authorization, nor the basic-auth user: the
 # client, the request's method, path and protocol, the status, the size and the time taken.
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+# prometheus-client's multi-process mode: where each worker writes its metrics (zato_outconn.metrics).
+METRICS_DIR_ENV = 'PROMETHEUS_MULTIPROC_DIR'
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class ServeOptions:
     keyfile: str | None = None
     ca_certs: str | None = None
     require_client_cert: bool = False
+    # The folder of the workers' metrics made for this run (metrics_directory), removed when it stops.
+    metrics_dir: str | None = None
 
     @property
     def url(self) -> str:
@@ -145,12 +151,31 @@ def gunicorn_settings(options: ServeOptions) -> dict[str, Any]:
         'bind': [f'{host}:{options.port}'], 'workers': options.workers, 'worker_class': 'gevent',
         'preload_app': False, 'accesslog': '-', 'access_log_format': ACCESS_LOG_FORMAT, 'errorlog': '-',
         'graceful_timeout': 5, 'proc_name': 'zato-outconn', 'control_socket_disable': True,
+        'child_exit': worker_exited,
     }
     if options.certfile:
         settings.update(certfile=options.certfile, keyfile=options.keyfile, ca_certs=options.ca_certs,
                         cert_reqs=ssl.CERT_REQUIRED if options.require_client_cert else
                         ssl.CERT_OPTIONAL if options.ca_certs else ssl.CERT_NONE)
     return settings
+
+
+def worker_exited(server: Any, worker: Any) -> None:
+    """gunicorn's child_exit hook: the circuit states a worker showed go with it; its counts stay."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def metrics_directory() -> str | None:
+    """A folder of this run's own where the workers write their metrics, set as PROMETHEUS_MULTIPROC_DIR,
+    unless that is set already (then None). Made by the command before the server's interpreter starts:
+    prometheus-client picks its mode when it is imported, and the admin's modules may import it."""
+    if os.environ.get(METRICS_DIR_ENV):
+        return None
+    directory = tempfile.mkdtemp(prefix='zato-outconn-metrics-')
+    os.environ[METRICS_DIR_ENV] = directory
+    return directory
 
 
 class AdminServer(BaseApplication):
@@ -176,10 +201,14 @@ class AdminServer(BaseApplication):
 def main(raw_options: str) -> None:
     options = ServeOptions(**json.loads(raw_options))
     try:
-        prepared = prepare(options)
-    except OutconnError as error:
-        print(f'error: {error}', file=sys.stderr)
-        sys.exit(1)
-    for line in prepared.lines:
-        print(line, flush=True)
-    AdminServer(gunicorn_settings(options), prepared.app_config).run()
+        try:
+            prepared = prepare(options)
+        except OutconnError as error:
+            print(f'error: {error}', file=sys.stderr)
+            sys.exit(1)
+        for line in prepared.lines:
+            print(line, flush=True)
+        AdminServer(gunicorn_settings(options), prepared.app_config).run()
+    finally:
+        if options.metrics_dir:
+            shutil.rmtree(options.metrics_dir, ignore_errors=True)

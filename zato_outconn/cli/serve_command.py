@@ -48,11 +48,11 @@ def serve(state: Context, host: str, port: int, workers: int, certfile: str | No
     root = click.get_current_context().find_root()
     embedded = root.get_parameter_source('db_url') == ParameterSource.DEFAULT
 
-    from zato_outconn.admin.serving import ServeOptions
+    from zato_outconn.admin.serving import ServeOptions, metrics_directory
 
     options = ServeOptions(db_url=state.db_url, embedded=embedded, host=host, port=port, workers=workers,
                            certfile=_absolute(certfile), keyfile=_absolute(keyfile), ca_certs=_absolute(ca_certs),
-                           require_client_cert=require_client_cert)
+                           require_client_cert=require_client_cert, metrics_dir=metrics_directory())
     command = options.command()
     state.close()
     os.execv(command[0], command)
