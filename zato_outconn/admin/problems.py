@@ -1,19 +1,26 @@
-"""Every error the API answers, as ``application/problem+json`` (RFC 9457).
+"""Every error the API answers, as ``application/problem+json`` (RFC 9457); the pages' errors as pages.
 
 A problem has ``type``, ``title``, ``status`` and ``detail``; a 422 also has ``errors``, one
 ``{"field", "message"}`` per bad field, all of them at once. The library's exceptions become the
 status that says what went wrong; their messages never hold a secret, and neither do these.
+
+A request for a page (any path outside ``/api/`` and ``/healthz``) gets the same status and detail
+as an HTML page instead (templates/error.html), or, asked by htmx, as a fragment to show in place.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from apiflask import APIFlask, HTTPError
+from flask import render_template, request
 from flask.wrappers import Response
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from zato_outconn.admin.answers import json_answer
@@ -46,6 +53,9 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 logger = logging.getLogger('zato_outconn.admin')
+
+# Paths whose errors are problems; every other path is a page's.
+NOT_PAGES = ('/api/', '/healthz')
 
 
 def problem(status: int, detail: str, *, errors: list[tuple[str, str]] | None = None,
@@ -97,8 +107,53 @@ def _not_found_detail(error: NotFound) -> str:
     return f'No {error.kind} {error.name}' if error.kind.endswith(' id') else str(error)
 
 
+def is_page_request() -> bool:
+    """Whether this request is for a page, whose errors are pages too."""
+    return not request.path.startswith(NOT_PAGES)
+
+
+def page_error(status: int, detail: str, *, errors: list[tuple[str, str]] | None = None,
+               headers: Mapping[str, str] | None = None) -> Response:
+    """An error as a page; to htmx, as a fragment it swaps in place (static/admin.js lets it)."""
+    if request.headers.get('HX-Request') == 'true':
+        body = str(Markup('<span class="error" role="alert">{}</span>').format(detail))
+    else:
+        body = render_template('error.html', status=status, title=HTTP_STATUS_CODES.get(status, 'Error'),
+                               detail=detail, errors=errors or [])
+    return Response(body, status, headers, mimetype='text/html')
+
+
+def _as_page(answer: Response) -> Response:
+    """The page of what a problem says (its status, detail, field errors and headers such as Retry-After)."""
+    body = json.loads(answer.get_data(as_text=True))
+    errors = [(item['field'], item['message']) for item in body.get('errors') or ()]
+    headers = {key: value for key, value in answer.headers.items() if key.lower() not in ('content-type',
+                                                                                             'content-length')}
+    return page_error(answer.status_code, str(body['detail']), errors=errors, headers=headers)
+
+
+def _pages_too(handler: Callable[[Any], Response]) -> Callable[[Any], Response]:
+    def answer(error: Any) -> Response:
+        problem_answer = handler(error)
+        return _as_page(problem_answer) if is_page_request() else problem_answer
+
+    return answer
+
+
+def _http_exception(error: HTTPException) -> Response:
+    """werkzeug's errors: a page saying what the view said (abort's description), or the API's problem."""
+    status = error.code or 500
+    headers = {key: value for key, value in error.get_headers() if key.lower() != 'content-type'}
+    if is_page_request():
+        return page_error(status, str(error.description or HTTP_STATUS_CODES.get(status, 'Error')),
+                          headers=headers)
+    return http_problem(HTTPError(status, message=error.name, headers=headers))
+
+
 def register(app: APIFlask) -> None:
     app.error_processor(http_problem)
+    # Replaces APIFlask's own handler of werkzeug's errors, which makes every one a problem.
+    app.register_error_handler(HTTPException, _http_exception)
 
     handlers: dict[type[Exception], Any] = {
         ImportRefused: lambda error: invalid(error.errors, report=error.report.as_dict()),
@@ -113,11 +168,10 @@ def register(app: APIFlask) -> None:
                                               'send it as X-CSRFToken from the page you were given'),
     }
     for kind, handler in handlers.items():
-        app.register_error_handler(kind, handler)
+        app.register_error_handler(kind, _pages_too(handler))
 
     def unexpected(error: OutconnError) -> Response:
         logger.error('Unexpected %s in the admin', type(error).__name__, exc_info=error)
         return problem(500, f'The server failed ({type(error).__name__}); see its log')
 
-    app.register_error_handler(OutconnError, unexpected)
-
+    app.register_error_handler(OutconnError, _pages_too(unexpected))

@@ -202,3 +202,21 @@ class Node(Base):
     applied_change: Mapped[int] = mapped_column(Integer, nullable=False)
     # Seconds between heartbeats, so that readers know when a node has gone silent.
     interval: Mapped[float] = mapped_column(Float, nullable=False)
+
+
+class FailedLogin(Base):
+    """One failed sign-in, counted per user name and per client address to throttle guessing.
+
+    Kept in the database so that every worker of every process counts the same failures. The name
+    is whatever was typed, existing user or not, so that the throttle never tells which exist.
+    """
+
+    __tablename__ = 'failed_login'
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # 'user' or 'address', and the user name or client address it counts against.
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    key: Mapped[str] = mapped_column(String(200), nullable=False)
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+    __table_args__ = (Index('ix_failed_login_kind_key_failed_at', 'kind', 'key', 'failed_at'),)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, render_template
 from flask_login import current_user
@@ -19,6 +20,8 @@ View = TypeVar('View', bound=Callable[..., Any])
 
 # Where someone not signed in is sent, and what they are told there.
 LOGIN_ENDPOINT = 'pages_auth.login'
+# Where / and a sign-in without a next page lead.
+HOME = '/outconns'
 
 
 def signed_in() -> Principal | None:
@@ -53,6 +56,16 @@ def needs(*permissions: str) -> Callable[[View], View]:
         return cast(View, checked)
 
     return decorate
+
+
+def local_path(target: str | None, default: str = HOME) -> str:
+    """``target`` if it is a path of this site (where to go back to after a form), else ``default``:
+    never another site's address, which a crafted link could otherwise send people to."""
+    if target and target.startswith('/') and not target.startswith('//') and '\\' not in target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return default
 
 
 def page(template: str, **context: Any) -> str:

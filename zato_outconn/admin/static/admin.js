@@ -9,6 +9,16 @@
   document.addEventListener('htmx:configRequest', function (event) {
     event.detail.headers['X-CSRFToken'] = csrfToken();
   });
+  // htmx 2 swaps no 4xx or 5xx answer by itself; the admin answers htmx's requests that fail with a
+  // short HTML fragment saying why (a 403 to a viewer, a missing CSRF token), shown in place.
+  document.addEventListener('htmx:beforeSwap', function (event) {
+    var xhr = event.detail.xhr;
+    var type = xhr.getResponseHeader('Content-Type') || '';
+    if (xhr.status >= 400 && type.indexOf('text/html') === 0) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
   // A form or button with data-confirm="text" asks first; declining stops the submit.
   document.addEventListener('submit', function (event) {
     var form = event.target;

@@ -1,0 +1,146 @@
+"""Signing in and out through the pages: the session, CSRF on the forms, and the login throttle."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from werkzeug.test import TestResponse
+
+from zato_outconn import Store
+from zato_outconn.store.models import FailedLogin, utc_now
+
+from tests.admin.conftest import make_app
+from tests.admin.pages_client import PASSWORD_OF, Pages
+
+
+@pytest.fixture
+def pages(sqlite_store: Store) -> Pages:
+    return Pages(make_app(sqlite_store), sqlite_store)
+
+
+def sign_in(pages: Pages, name: str, password: str, address: str = '127.0.0.1', **data: str) -> TestResponse:
+    return pages.submit('/login', '/login', {'name': name, 'password': password, **data},
+                        environ_base={'REMOTE_ADDR': address})
+
+
+def test_sign_in_leads_to_the_page_asked_for_and_log_out_ends_the_session(pages: Pages) -> None:
+    pages.store.create_user('alice', 'viewer', PASSWORD_OF.format(name='alice'))
+    asked = pages.get('/outconns?transport=soap')
+    assert asked.status_code == 302 and asked.headers['Location'].startswith('/login?next=')
+    answer = sign_in(pages, 'alice', PASSWORD_OF.format(name='alice'), next='/outconns?transport=soap')
+    assert answer.status_code == 302 and answer.headers['Location'] == '/outconns?transport=soap'
+    assert 'alice (viewer)' in pages.text('/outconns')
+    assert pages.get('/').headers['Location'] == '/outconns'
+    # Signed in, /login goes on to the list.
+    assert pages.get('/login').status_code == 302
+
+    assert pages.submit('/outconns', '/logout').headers['Location'] == '/login'
+    assert pages.get('/outconns').status_code == 302
+
+
+def test_the_next_page_is_never_another_site(pages: Pages) -> None:
+    pages.store.create_user('alice', 'viewer', PASSWORD_OF.format(name='alice'))
+    for target in ('https://evil.example.com/', '//evil.example.com/x', '/\\evil.example.com', 'outconns'):
+        pages.client.delete_cookie('session')
+        answer = sign_in(pages, 'alice', PASSWORD_OF.format(name='alice'), next=target)
+        assert answer.headers['Location'] == '/outconns', target
+
+
+def test_forms_without_the_csrf_token_are_refused(pages: Pages) -> None:
+    pages.store.create_user('alice', 'admin', PASSWORD_OF.format(name='alice'))
+    assert pages.app.config['TESTING'] and pages.app.config.get('WTF_CSRF_ENABLED', True)
+    refused = pages.submit('/login', '/login', {'name': 'alice', 'password': PASSWORD_OF.format(name='alice')},
+                           csrf=False)
+    assert refused.status_code == 400 and refused.mimetype == 'text/html'
+    assert 'CSRF token is missing' in refused.get_data(as_text=True)
+    assert sign_in(pages, 'alice', PASSWORD_OF.format(name='alice')).status_code == 302
+    assert pages.client.post('/logout').status_code == 400
+    assert 'alice (admin)' in pages.text('/outconns')
+
+
+def test_a_wrong_password_and_an_unknown_user_read_the_same(pages: Pages) -> None:
+    pages.store.create_user('alice', 'viewer', PASSWORD_OF.format(name='alice'))
+    wrong = sign_in(pages, 'alice', 'not-her-password')
+    unknown = sign_in(pages, 'nobody', 'not-her-password')
+    assert wrong.status_code == unknown.status_code == 401
+    assert 'The user name or password is wrong.' in wrong.get_data(as_text=True)
+    assert 'The user name or password is wrong.' in unknown.get_data(as_text=True)
+    assert 'not-her-password' not in wrong.get_data(as_text=True)
+
+
+def test_five_failures_for_a_user_refuse_that_user_for_a_while(pages: Pages) -> None:
+    password = PASSWORD_OF.format(name='alice')
+    pages.store.create_user('alice', 'viewer', password)
+    pages.store.create_user('bob', 'viewer', PASSWORD_OF.format(name='bob'))
+    # From five addresses, so that it is the user's count that trips, not an address's.
+    for attempt in range(5):
+        assert sign_in(pages, 'alice', 'guess', address=f'10.0.0.{attempt}').status_code == 401
+    refused = sign_in(pages, 'alice', password, address='10.0.0.9')
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 429
+    assert 'Too many failed sign-ins for this user; try again in 15 minutes.' in text
+    # A user that does not exist is throttled alike, so the answer tells nothing of who exists.
+    for attempt in range(5):
+        sign_in(pages, 'ghost', 'guess', address=f'10.0.1.{attempt}')
+    assert 'Too many failed sign-ins for this user' in sign_in(pages, 'ghost', 'x', '10.0.1.9').get_data(as_text=True)
+    # Another user is not affected.
+    assert sign_in(pages, 'bob', PASSWORD_OF.format(name='bob'), address='10.0.0.9').status_code == 302
+
+
+def test_five_failures_from_an_address_refuse_it_for_every_user(pages: Pages) -> None:
+    pages.store.create_user('bob', 'viewer', PASSWORD_OF.format(name='bob'))
+    for attempt in range(5):
+        sign_in(pages, f'user{attempt}', 'guess', address='10.0.0.7')
+    refused = sign_in(pages, 'bob', PASSWORD_OF.format(name='bob'), address='10.0.0.7')
+    assert refused.status_code == 429
+    assert 'Too many failed sign-ins from this address; try again in 15 minutes.' in refused.get_data(as_text=True)
+    assert sign_in(pages, 'bob', PASSWORD_OF.format(name='bob'), address='10.0.0.8').status_code == 302
+
+
+def test_sign_in_works_again_once_the_failures_leave_the_window(pages: Pages) -> None:
+    password = PASSWORD_OF.format(name='alice')
+    pages.store.create_user('alice', 'viewer', password)
+    for attempt in range(5):
+        sign_in(pages, 'alice', 'guess', address=f'10.0.0.{attempt}')
+    assert sign_in(pages, 'alice', password).status_code == 429
+    # The clock moved on: the failures were written 14 minutes ago, then 16.
+    with pages.store._transaction() as session:
+        for row in session.query(FailedLogin).all():
+            row.failed_at = utc_now() - timedelta(minutes=14)
+    refused = sign_in(pages, 'alice', password)
+    assert 'try again in 1 minute.' in refused.get_data(as_text=True)
+    with pages.store._transaction() as session:
+        for row in session.query(FailedLogin).all():
+            row.failed_at = utc_now() - timedelta(minutes=16)
+    assert sign_in(pages, 'alice', password).status_code == 302
+
+
+def test_a_success_clears_the_users_count(pages: Pages) -> None:
+    password = PASSWORD_OF.format(name='alice')
+    pages.store.create_user('alice', 'viewer', password)
+    for attempt in range(4):
+        sign_in(pages, 'alice', 'guess', address=f'10.0.0.{attempt}')
+    assert sign_in(pages, 'alice', password).status_code == 302
+    assert pages.store.failed_login_count('user', 'alice') == 0
+    pages.client.delete_cookie('session')
+    for attempt in range(4):
+        sign_in(pages, 'alice', 'guess', address=f'10.0.1.{attempt}')
+    assert sign_in(pages, 'alice', password).status_code == 302
+
+
+def test_the_window_and_limit_are_settings(sqlite_store: Store) -> None:
+    pages = Pages(make_app(sqlite_store, LOGIN_MAX_FAILURES=2, LOGIN_WINDOW=60), sqlite_store)
+    sqlite_store.create_user('alice', 'viewer', PASSWORD_OF.format(name='alice'))
+    sign_in(pages, 'alice', 'guess')
+    sign_in(pages, 'alice', 'guess')
+    refused = sign_in(pages, 'alice', PASSWORD_OF.format(name='alice'))
+    assert refused.status_code == 429 and 'try again in 1 minute.' in refused.get_data(as_text=True)
+
+
+def test_a_new_password_ends_the_session(pages: Pages) -> None:
+    pages.store.create_user('alice', 'viewer', PASSWORD_OF.format(name='alice'))
+    sign_in(pages, 'alice', PASSWORD_OF.format(name='alice'))
+    assert pages.get('/outconns').status_code == 200
+    pages.store.set_user_password('alice', 'An0ther-long-password')
+    assert pages.get('/outconns').status_code == 302
