@@ -9,6 +9,7 @@ import click
 from zato_outconn.cli.context import Context, fail, pass_context, read_file
 from zato_outconn.cli.options import model_options
 from zato_outconn.cli.output import emit, format_option, render_fields, render_table
+from zato_outconn.cli.stats_command import stats
 from zato_outconn.config import TRANSPORTS, OutconnConfig
 from zato_outconn.exceptions import OutconnError
 
@@ -31,6 +32,9 @@ _SETTINGS = tuple(name for name in OutconnConfig.model_fields
 @click.group()
 def outconn() -> None:
     """Outgoing connections: plain_http and soap templates."""
+
+
+outconn.add_command(stats)
 
 
 def transport_option(function: Any) -> Any:
