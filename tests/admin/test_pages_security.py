@@ -110,6 +110,12 @@ def test_every_bad_field_is_shown_in_place_at_once_and_nothing_is_written(pages:
     assert {'name', 'token_url', 'client_auth'} <= fields, form_errors(text)
     assert SECRET not in text
     assert pages.store.list_security() == []
+    key = '-----BEGIN PRIVATE KEY-----\nNot-a-key-but-secret-all-the-same\n-----END PRIVATE KEY-----'
+    mtls = pages.submit('/security/new', '/security', {'sec_type': 'mtls', 'name': 'm', 'client_cert': 'not PEM',
+                                                       'secret': key, 'key_password': SECRET})
+    assert mtls.status_code == 422 and form_errors(mtls.get_data(as_text=True))
+    assert 'Not-a-key' not in mtls.get_data(as_text=True) and SECRET not in mtls.get_data(as_text=True)
+    assert 'not PEM' in mtls.get_data(as_text=True)
     unknown = pages.submit('/security/new', '/security', {'sec_type': 'kerberos', 'name': 'x'})
     assert unknown.status_code == 422 and 'sec_type must be one of' in unknown.get_data(as_text=True)
     assert pages.store.list_security() == []

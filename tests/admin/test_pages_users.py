@@ -3,6 +3,7 @@ yourself, not the last admin); tokens made and shown once, listed, revoked; pass
 
 from __future__ import annotations
 
+import logging
 import re
 
 import pytest
@@ -65,7 +66,8 @@ def test_every_bad_input_of_a_new_user_is_shown_in_place_and_nothing_is_written(
     assert all(PASSWORD not in seen for seen in pages.seen)
 
 
-def test_a_new_password_is_set_and_never_shown(pages: Pages) -> None:
+def test_a_new_password_is_set_and_never_shown(pages: Pages, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     pages.sign_in('admin', 'root')
     pages.store.create_user('olga', 'viewer', 'Old-pa55word-1')
     answer = pages.submit('/users', '/users/password', {'name': 'olga', 'password': PASSWORD,
@@ -82,7 +84,7 @@ def test_a_new_password_is_set_and_never_shown(pages: Pages) -> None:
     mine = pages.submit('/users', '/users/password', {'name': 'root', 'password': PASSWORD + '2',
                                                       'password_again': PASSWORD + '2'})
     assert mine.status_code == 303 and pages.get('/users').status_code == 200
-    assert all(PASSWORD not in seen for seen in pages.seen)
+    assert all(PASSWORD not in seen for seen in pages.seen) and PASSWORD not in caplog.text
 
 
 def test_nobody_deletes_themselves_or_the_last_admin(pages: Pages) -> None:
@@ -108,7 +110,9 @@ def test_nobody_deletes_themselves_or_the_last_admin(pages: Pages) -> None:
     assert pages.store.get_user('boss').role == 'operator'
 
 
-def test_a_token_is_shown_once_then_listed_without_it_and_revoked(pages: Pages) -> None:
+def test_a_token_is_shown_once_then_listed_without_it_and_revoked(pages: Pages,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
     pages.sign_in('admin', 'root')
     answer = pages.submit('/users/tokens', '/users/tokens', {'name': 'deploy-bot', 'role': 'operator',
                                                              'expires_days': '30'})
@@ -128,6 +132,7 @@ def test_a_token_is_shown_once_then_listed_without_it_and_revoked(pages: Pages) 
     assert pages.submit('/users/tokens', '/users/tokens/revoke', {'name': 'deploy-bot'}).status_code == 303
     assert pages.store.list_tokens() == [] and pages.store.check_token(secret) is None
     assert pages.submit('/users/tokens', '/users/tokens/revoke', {'name': 'deploy-bot'}).status_code == 404
+    assert secret not in caplog.text
 
 
 def test_every_bad_input_of_a_new_token_is_shown_in_place(pages: Pages) -> None:

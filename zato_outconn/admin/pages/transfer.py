@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, request, session
+from flask import Blueprint, current_app, request, session
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -109,7 +109,6 @@ def apply() -> Answer:
     if report.errors:
         # The database changed since the preview, so that an item no longer goes in.
         return _page(report=report, on_conflict=on_conflict, filename=filename, status=422)
-    flash(report.summary(), 'info')
     return _page(report=report, on_conflict=on_conflict, filename=filename)
 
 
