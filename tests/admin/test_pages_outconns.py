@@ -105,8 +105,10 @@ def test_a_new_connection_shows_every_error_in_place_and_writes_nothing(pages: P
     assert any(error.startswith('host must be a URL') for error in errors), errors
     assert any(error.startswith('connect_timeout must be a number') for error in errors), errors
     assert 'Nothing was saved' in bad.get_data(as_text=True)
-    # What was typed stays in the form.
+    # What was typed stays in the form, a box not ticked too.
     assert 'value="crm.example.com"' in bad.get_data(as_text=True)
+    assert 'name="is_active" value="true" checked' in bad.get_data(as_text=True)
+    assert 'name="validate_tls" value="true" checked' not in bad.get_data(as_text=True)
     assert pages.store.list_outconns() == []
 
     good = pages.submit('/outconns/new', '/outconns/new', {
@@ -129,6 +131,8 @@ def test_an_edit_saves_what_changed_and_refuses_a_stale_form(pages: Pages) -> No
     page = f'/outconns/{outconn_id}'
     form = form_of(pages, outconn_id)
     assert 'name="version" value="1"' in pages.text(page)
+    # A plain-HTTP connection's form asks nothing of SOAP.
+    assert 'name="wsdl"' not in pages.text(page)
     bad = pages.submit(page, page, form | {'read_timeout': '-1', 'pool_size': 'many'})
     assert bad.status_code == 422 and len(form_errors(bad.get_data(as_text=True))) == 2
     assert pages.store.outconn_by_id(outconn_id).version == 1

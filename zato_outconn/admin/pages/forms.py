@@ -18,6 +18,8 @@ from zato_outconn.config.base import ConfigModel
 
 # Settings whose values run to many lines: PEM certificates, a WSDL document.
 LONG_TEXT = frozenset({'ca_bundle', 'wsdl'})
+# The texts of a ticked checkbox, as the models read them.
+TICKED = frozenset({'true', 'yes', 'on', '1'})
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ def form_fields(model: type[ConfigModel], names: Iterable[str], values: Mapping[
         own = tuple((choices or {}).get(name, ())) or choices_of(model, name)
         kind = 'select' if own else kind_of(model, name)
         value = values[name] if name in values else model.default_of(name)
+        if kind == 'checkbox' and isinstance(value, str):
+            # What a form posted back ('true' or 'false'), shown ticked or not as it was sent.
+            value = value.strip().lower() in TICKED
         fields.append(FormField(name, kind, model.help_of(name), _shown(value), own, info.is_required()))
     return fields
 

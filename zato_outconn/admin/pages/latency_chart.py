@@ -24,6 +24,7 @@ LEFT, TOP, BOTTOM, RIGHT = 52, 14, 18, 6
 OK_COLOUR = '#17803d'
 FAIL_COLOUR = '#b42318'
 AXIS_COLOUR = '#98a2b3'
+MAX_BAR = 14.0
 
 
 def latency_chart(pings: Sequence[PingRecord]) -> Markup:
@@ -35,7 +36,8 @@ def latency_chart(pings: Sequence[PingRecord]) -> Markup:
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     slot = plot_width / len(ordered)
-    bar = max(1.0, slot * 0.7)
+    # A few pings get slim bars, not slabs; many get what room there is.
+    bar = max(1.0, min(MAX_BAR, slot * 0.7))
     failed = sum(1 for ping in ordered if not ping.ok)
     title = f'Latency of the last {len(ordered)} pings; {failed} failed; slowest {_seconds(slowest)}'
     parts = [

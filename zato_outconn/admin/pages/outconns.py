@@ -55,9 +55,11 @@ _PLACED = {name for _, names in SECTIONS for name in names}
 EDITABLE = tuple(name for name in FIELDS if name != 'transport')
 
 
-def sections() -> list[tuple[str, tuple[str, ...]]]:
+def sections(transport: str | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """The form's sections; a saved plain-HTTP connection's without SOAP's (its transport is fixed)."""
     rest = tuple(name for name in FIELDS if name not in _PLACED)
-    return [*SECTIONS, ('Other', rest)] if rest else list(SECTIONS)
+    shown = [section for section in SECTIONS if transport in (None, 'soap') or section[0] != 'SOAP']
+    return [*shown, ('Other', rest)] if rest else shown
 
 
 def _list_args() -> dict[str, Any]:
@@ -104,9 +106,9 @@ def _form(template_values: dict[str, Any], *, record: OutconnRecord | None, erro
     choices = {'security': _security_choices()}
     fields = {field.name: field for field in form_fields(OutconnConfig, FIELDS, template_values, choices)}
     pings = current_store().recent_pings(record.id) if record is not None else []
-    return page('outconns/form.html', record=record, fields=fields, sections=sections(), errors=errors,
-                chart=latency_chart(pings), pings=pings[:10],
-                writable=can('outconn.write')), status
+    shown = sections(record.config.transport if record is not None else None)
+    return page('outconns/form.html', record=record, fields=fields, sections=shown, errors=errors,
+                chart=latency_chart(pings), pings=pings[:10], writable=can('outconn.write')), status
 
 
 @pages_outconns.get('/outconns/new')
