@@ -12,7 +12,6 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from zato_outconn import Store
-from zato_outconn.admin.auth import SessionUser
 
 _CSRF_INPUT = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]+)">')
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -27,12 +26,12 @@ class Pages:
         self.seen: list[str] = []
 
     def sign_in(self, role: str, name: str | None = None) -> str:
-        """Signs in as a new user of this role (named after it unless told); the user's name."""
+        """Signs in on /login as a new user of this role (named after it unless told); the user's name."""
         name = name or f'{role}-person'
-        record = self.store.create_user(name, role, PASSWORD_OF.format(name=name))
-        with self.client.session_transaction() as session:
-            session['_user_id'] = SessionUser(record).get_id()
-            session['_fresh'] = True
+        password = PASSWORD_OF.format(name=name)
+        self.store.create_user(name, role, password)
+        answer = self.submit('/login', '/login', {'name': name, 'password': password})
+        assert answer.status_code == 302, answer.get_data(as_text=True)
         return name
 
     def get(self, path: str, **kwargs: Any) -> TestResponse:

@@ -190,3 +190,12 @@ def test_names_with_markup_render_as_text(pages: Pages) -> None:
     for path in ('/users', '/users/tokens'):
         text = pages.text(path)
         assert XSS not in text and '&lt;script&gt;alert(1)&lt;/script&gt;' in text
+
+
+def test_someone_not_signed_in_is_sent_to_sign_in_first(pages: Pages) -> None:
+    for path in ('/security', '/security/new', '/transfer', '/transfer/export', '/users', '/users/tokens'):
+        answer = pages.get(path)
+        assert answer.status_code == 302 and answer.headers['Location'].startswith('/login?next='), path
+    token = pages.token_of('/login')
+    answer = pages.client.post('/users/tokens', data={'csrf_token': token, 'name': 'mine', 'role': 'admin'})
+    assert answer.status_code == 302 and pages.store.list_tokens() == []

@@ -1,9 +1,10 @@
 """The security definition's form, made from SecurityConfig: which settings each type shows, and how.
 
 A type shows the settings ``SECURITY_TYPES`` says it uses, in the model's order, each with the
-model's description as its help; choices and number inputs come from the model's JSON schema.
-Secrets are inputs of the create form and of the **Set secret** form only, never of the edit form,
-and no form is ever filled with one.
+model's description as its help. The choices of a setting come from the model's JSON schema, an
+optional one (password_type, client_auth) with an empty choice that takes the type's default; other
+inputs are as ``forms.kind_of`` makes them for any model. Secrets are inputs of the create form and
+of the **Set secret** form only, never of the edit form, and no form is ever filled with one.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from zato_outconn.admin.pages.forms import kind_of
 from zato_outconn.config import SECRET_SETTINGS, SECURITY_TYPES, SecurityConfig, SecurityType
 from zato_outconn.store import SecurityRecord
 
@@ -60,9 +62,7 @@ def _input_kind(kind: SecurityType, name: str) -> str:
         return 'password'
     if _choices(name):
         return 'select'
-    if any(variant.get('type') == 'integer' for variant in _variants(name)):
-        return 'number'
-    return 'text'
+    return kind_of(SecurityConfig, name)
 
 
 def security_type(sec_type: str | None) -> SecurityType | None:
