@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from zato_outconn import metrics
+from zato_outconn import OutconnConfig, Runtime, metrics
 
 
 def unique(prefix: str = 'CRM') -> str:
@@ -228,3 +228,27 @@ def test_the_histogram_buckets_are_the_documented_ones() -> None:
     bounds: list[Any] = sorted(float(dict(labels)['le']) for labels in
                                of(scraped(), 'zato_outconn_request_duration_seconds_bucket', name))
     assert bounds == [*metrics.BUCKETS, float('inf')]
+
+
+def test_the_registry_drops_the_metrics_of_a_connection_deleted_or_renamed_and_keeps_an_edited_ones(
+        runtime: Runtime) -> None:
+    deleted, renamed, edited = unique('deleted'), unique('renamed'), unique('edited')
+    for name in (deleted, renamed, edited):
+        runtime.store.create_outconn(OutconnConfig(name=name, host='http://127.0.0.1:9'))
+        metrics.observe_attempt(name, 'plain_http', 'GET', 200, 0.01)
+    runtime.store.delete_outconn('plain_http', deleted)
+    runtime.store.edit_outconn('plain_http', renamed, {'name': f'{renamed} new'})
+    runtime.store.edit_outconn('plain_http', edited, {'url_path': '/v2'})
+    assert metrics.stats(deleted)['calls'] == 0 and metrics.stats(renamed)['calls'] == 0
+    assert metrics.stats(edited)['calls'] == 1
+
+
+def test_a_plain_http_connection_deleted_keeps_the_metrics_of_a_soap_one_of_the_same_name(runtime: Runtime) -> None:
+    name = unique()
+    for transport in ('plain_http', 'soap'):
+        runtime.store.create_outconn(OutconnConfig(name=name, host='http://127.0.0.1:9', transport=transport))
+        metrics.observe_attempt(name, transport, 'POST', 200, 0.01)
+    runtime.store.delete_outconn('plain_http', name)
+    assert metrics.stats(name, 'soap')['calls'] == 1
+    runtime.store.delete_outconn('soap', name)
+    assert metrics.stats(name)['calls'] == 0

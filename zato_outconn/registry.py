@@ -8,12 +8,14 @@ is retired and closes its session once the calls in flight on it have finished.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 
 from zato_outconn.config import TRANSPORTS, OutconnConfig
 from zato_outconn.conn.headers import Component
 from zato_outconn.conn.http import HTTPConnection
+from zato_outconn.conn.interceptors import Interceptors
 from zato_outconn.exceptions import NotFound
 from zato_outconn.store import Store, Template
 from zato_outconn.sync.changes import Change
@@ -129,6 +131,8 @@ class Outgoing:
         self._component = component or Component()
         # pool_size caps, across edits, are this registry's own.
         self._budgets = SocketBudgets()
+        # Shared by every connection built here: one added later applies to those built before.
+        self.interceptors = Interceptors()
         self._write_lock = threading.Lock()
         self.plain_http = TransportRegistry('plain_http')
         self.soap = TransportRegistry('soap')
@@ -146,7 +150,7 @@ class Outgoing:
             for transport in TRANSPORTS:
                 registry = self.registry(transport)
                 items = {t.config.name: self._build(t) for t in templates if t.config.transport == transport}
-                self._retire(registry._swap(items).values())
+                self._retire(registry._swap(items).values(), gone=True)
         logger.info('Loaded %d outgoing connections', len(templates))
 
     def apply(self, change: Change) -> None:
@@ -161,7 +165,7 @@ class Outgoing:
                     for template in self._store.load_templates(transport=change.transport, name=change.name):
                         items[template.config.name] = self._build(template)
                 registry._swap(items)
-                self._retire(stale)
+                self._retire(stale, gone=True)
             elif change.kind == 'security' and change.action == 'edit':
                 # Deleting a definition in use is refused, and a new one has no users yet: only edits matter.
                 templates = self._store.load_templates(security=change.name)
@@ -206,7 +210,7 @@ class Outgoing:
                             stale.append(replaced)
                         items[template.config.name] = self._build(template)
                 registry._swap(items)
-                self._retire(stale)
+                self._retire(stale, gone=True)
 
     def close(self) -> None:
         with self._write_lock:
@@ -216,10 +220,15 @@ class Outgoing:
     def _build(self, template: Template) -> OutgoingItem:
         return OutgoingItem.of(template, self._component, self._budgets)
 
-    @staticmethod
-    def _retire(items: Iterable[OutgoingItem]) -> None:
+    def _retire(self, items: Iterable[OutgoingItem], gone: bool = False) -> None:
+        """Close the connections of items swapped out; with ``gone``, those whose name is now in neither
+        registry (deleted, renamed) have their metrics dropped too."""
+        # Only a process that has recorded metrics has any to drop; the others never load prometheus-client.
+        recorded = sys.modules.get('zato_outconn.metrics') if gone else None
         for item in items:
             item.close()
+            if recorded is not None and item.name not in self.plain_http and item.name not in self.soap:
+                recorded.forget(item.name)
 
 
 def build_connection(template: Template, component: Component, budgets: SocketBudgets = SHARED) -> HTTPConnection:

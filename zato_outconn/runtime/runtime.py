@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from typing import Any
 
 from zato_outconn.conn.headers import Component
@@ -39,6 +40,14 @@ class Runtime:
         self.store.subscribe(self.outgoing.apply)
         self.follower = Follower(self.store, self.outgoing, self.component.process(), applied,
                                  poll_interval) if sync else None
+
+    def add_interceptor(self, obj: object, connections: str | Iterable[str] | None = None) -> None:
+        """Add an interceptor to the connections named (names or fnmatch globs; None = every connection),
+        after those added before it. ``obj`` defines ``before_send(request, call)``, given each final
+        ``requests.PreparedRequest`` (security applied) to change, ``after_receive(response, call)``, or both;
+        ``call`` has ``.name``, ``.method``, ``.url``, ``.cid`` and ``.attempt``. One that raises fails the
+        call with ``InterceptorError``."""
+        self.outgoing.interceptors.add(obj, connections)
 
     def invoke(self, service_class: type[Service] | str, payload: Any = None, cid: str | None = None) -> Any:
         """Run one service and return its response payload."""
