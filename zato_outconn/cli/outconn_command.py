@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -175,9 +176,32 @@ def outconn_list(state: Context, transport: str | None, output_format: str) -> N
 @format_option
 @pass_context
 def outconn_show(state: Context, name: str, transport: str | None, output_format: str) -> None:
-    """Show every setting of one connection."""
+    """Show every setting of one connection, and its circuit in this process if it has a breaker."""
     record = state.store.find_outconn(name, transport)
-    emit(output_format, record.as_dict(), lambda: render_fields(_fields(record)))
+    values = record.as_dict()
+    if record.config.breaker_threshold:
+        values['circuit'] = circuit_of(record.config.transport, record.config.name)
+    emit(output_format, values, lambda: render_fields({**_fields(record), **(
+        {'circuit': _circuit_text(values['circuit'])} if 'circuit' in values else {})}))
+
+
+def circuit_of(transport: str, name: str) -> dict[str, Any] | None:
+    """The connection's circuit in this process (state, failures, seconds to its trial), or None
+    when this process has not called it. Circuits are per process: a command run on its own has
+    none, while one run inside a serving process (or any code calling this) sees that process's."""
+    # Looked up only if the connection layer is loaded already: a command alone never loads it.
+    policies = sys.modules.get('zato_outconn.conn.policies')
+    if policies is None:
+        return None
+    found = policies.circuits(transport, name)
+    return found[-1].as_dict() if found else None
+
+
+def _circuit_text(circuit: dict[str, Any] | None) -> str:
+    if circuit is None:
+        return 'not called in this process (circuits are per process: see zato_outconn_circuit_open)'
+    trial = f', trial in {circuit["trial_in"]:g} s' if 'trial_in' in circuit else ''
+    return f'{circuit["state"]} ({circuit["failures"]} consecutive failures{trial})'
 
 
 @outconn.command('delete')

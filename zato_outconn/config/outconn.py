@@ -169,7 +169,8 @@ class OutconnConfig(ConfigModel):
     retry_backoff: Wait = Field(
         0.5, description='Base seconds of the exponential backoff between attempts (with full jitter).')
     retry_after_max: Wait = Field(
-        30.0, description="Most seconds of a server's Retry-After that are honoured; a longer one ends the retries.")
+        30.0, description="Most seconds waited between two attempts: the backoff's cap, and the longest "
+                          "Retry-After honoured (a longer one ends the retries).")
     breaker_threshold: Annotated[int, Field(ge=0, le=MAX_BREAKER_THRESHOLD),
                                  checked(check_int, 0, MAX_BREAKER_THRESHOLD)] = Field(
         0, description='Consecutive failures (transport errors or 5xx) that open the circuit, after which calls '
