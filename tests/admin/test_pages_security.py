@@ -58,7 +58,7 @@ def test_admin_creates_a_definition_then_sets_its_secret_which_no_page_ever_show
     assert record.config.secret_set and record.config.username == 'alice'
     assert created.headers['Location'].endswith(f'/security/{record.id}')
     shown = pages.text(f'/security/{record.id}')
-    assert 'secret set: yes' in shown and 'Created security definition' in shown
+    assert '<dt>secret set</dt><dd>yes</dd>' in shown and 'Created security definition' in shown
     # The edit form has no input for the secret, and nothing on the page holds it.
     edit_form = shown.split('<h2>Settings</h2>')[1].split('<h2>Set secret</h2>')[0]
     assert 'name="secret"' not in edit_form and 'type="password"' not in edit_form
@@ -149,7 +149,7 @@ def test_a_definition_in_use_cannot_be_deleted_and_the_page_names_its_connection
     free_id = _definition(pages.store, 'free')
     pages.store.create_outconn(OutconnConfig(name='CRM', host='http://127.0.0.1:9', security='used'))
     listed = pages.text('/security')
-    assert 'used by 1 connection<' in listed and 'used by 0 connections' in listed and 'secret set: no' in listed
+    assert '<td>1 connection</td>' in listed and '<td>0 connections</td>' in listed and '<td>no</td>' in listed
     used = pages.text(f'/security/{used_id}')
     assert 'It cannot be deleted while connections use it: CRM.' in used
     assert f'/security/{used_id}/delete' not in used

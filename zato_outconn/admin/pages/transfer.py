@@ -131,9 +131,13 @@ def _import(data: bytes, as_csv: bool, on_conflict: str, *, dry_run: bool) -> Im
         return report
 
 
+def _limit_text(limit: int) -> str:
+    return f'{limit} bytes ({limit / 1048576:.1f} MiB)'
+
+
 def _too_large(limit: int) -> Answer:
-    return _page(error=f'The file is too large: an import takes at most {limit} bytes ({limit / 1048576:.1f} MiB, '
-                       f'{MAX_IMPORT_ENV}).', status=413)
+    return _page(error=f'The file is too large: an import takes at most {_limit_text(limit)}, as '
+                       f'{MAX_IMPORT_ENV} says.', status=413)
 
 
 def _page(*, report: ImportReport | None = None, error: str | None = None, on_conflict: str = 'fail',
@@ -141,7 +145,7 @@ def _page(*, report: ImportReport | None = None, error: str | None = None, on_co
     context: dict[str, Any] = {
         'report': report, 'error': error, 'on_conflict': on_conflict, 'on_conflict_choices': ON_CONFLICT,
         'on_conflict_help': ImportQuery.model_fields['on_conflict'].description,
-        'filename': filename, 'upload_id': upload_id, 'limit': _limit(),
+        'filename': filename, 'upload_id': upload_id, 'limit_text': _limit_text(_limit()),
         'actions': (WOULD if report is not None and report.dry_run else DONE),
     }
     return page('transfer/transfer.html', **context), status
