@@ -66,92 +66,54 @@ _NAMES = {name: f'zato_outconn_{name}' for name in ('requests_total', 'request_d
 _MULTIPROCESS = MULTIPROCESS_ENV in os.environ or MULTIPROCESS_ENV.lower() in os.environ
 
 
-class _Series:
-    """The labelled children of one connection, made on first use."""
-
-    __slots__ = ('requests', 'durations', 'errors', 'retries', 'circuit')
-
-    def __init__(self) -> None:
-        self.requests: dict[tuple[str, str, int | None], Any] = {}
-        self.durations: dict[str, Any] = {}
-        self.errors: dict[str, Any] = {}
-        self.retries: Any = None
-        self.circuit: Any = None
-
-
-# Read without a lock; written (a new connection, a new label value) under _lock.
-_series: dict[str, _Series] = {}
+# Each connection's labelled children, made on first use and kept: a key is the metric and the values
+# of its labels after the connection's (a status code as an int, or None for no answer). Read without
+# a lock; written (a new connection, a new label value) under _lock.
+_series: dict[str, dict[tuple[Any, ...], Any]] = {}
 _lock = threading.Lock()
 # Connections forgotten by this process, left out of what it renders (multi-process mode only).
 _forgotten: set[str] = set()
 
 
-def _current(connection: str) -> _Series:
-    """The series of a connection, made if it has none; the caller holds _lock."""
+def _labels(connection: str, key: tuple[Any, ...]) -> tuple[str, ...]:
+    return (connection, *(NO_ANSWER if value is None else str(value) for value in key[1:]))
+
+
+def _child(connection: str, key: tuple[Any, ...]) -> Any:
+    """The child of ``key``'s metric for this connection; the first time, made and kept."""
     series = _series.get(connection)
-    if series is None:
-        series = _series[connection] = _Series()
-        _forgotten.discard(connection)
-    return series
+    child = series.get(key) if series is not None else None
+    if child is None:
+        with _lock:
+            series = _series.get(connection)
+            if series is None:
+                series = _series[connection] = {}
+                _forgotten.discard(connection)
+            child = series.get(key)
+            if child is None:
+                child = series[key] = key[0].labels(*_labels(connection, key))
+    return child
 
 
 def observe_attempt(connection: str, transport: str, method: str, code: int | None, seconds: float) -> None:
     """One attempt: its answer's status code (None if no answer came) and how long it took."""
-    series = _series.get(connection)
-    key = (transport, method, code)
-    counter = series.requests.get(key) if series is not None else None
-    histogram = series.durations.get(transport) if series is not None else None
-    if counter is None or histogram is None:
-        with _lock:
-            series = _current(connection)
-            counter = series.requests.get(key)
-            if counter is None:
-                label = NO_ANSWER if code is None else str(code)
-                counter = series.requests[key] = REQUESTS.labels(connection, transport, method, label)
-            histogram = series.durations.get(transport)
-            if histogram is None:
-                histogram = series.durations[transport] = DURATION.labels(connection, transport)
-    counter.inc()
-    histogram.observe(seconds)
+    _child(connection, (REQUESTS, transport, method, code)).inc()
+    _child(connection, (DURATION, transport)).observe(seconds)
 
 
 def count_error(connection: str, error: str) -> None:
     """A failed call, by the class name of the error it raised (``ConnectTimeout``, ``CircuitOpen``)."""
-    series = _series.get(connection)
-    counter = series.errors.get(error) if series is not None else None
-    if counter is None:
-        with _lock:
-            series = _current(connection)
-            counter = series.errors.get(error)
-            if counter is None:
-                counter = series.errors[error] = ERRORS.labels(connection, error)
-    counter.inc()
+    _child(connection, (ERRORS, error)).inc()
 
 
 def count_retry(connection: str) -> None:
     """An attempt after the first one of a call."""
-    series = _series.get(connection)
-    counter = series.retries if series is not None else None
-    if counter is None:
-        with _lock:
-            series = _current(connection)
-            if series.retries is None:
-                series.retries = RETRIES.labels(connection)
-            counter = series.retries
-    counter.inc()
+    _child(connection, (RETRIES,)).inc()
 
 
 def set_circuit(connection: str, is_open: bool) -> None:
     """The state of the connection's circuit breaker in this process."""
-    series = _series.get(connection)
-    gauge = series.circuit if series is not None else None
-    if gauge is None:
-        with _lock:
-            series = _current(connection)
-            if series.circuit is None:
-                series.circuit = CIRCUIT.labels(connection)
-            gauge = series.circuit
-    gauge.set(1 if is_open else 0)
+    _child(connection, (CIRCUIT,)).set(1 if is_open else 0)
 
 
 def forget(connection: str) -> None:
@@ -162,18 +124,8 @@ def forget(connection: str) -> None:
             # Other processes' files still hold it, and prometheus-client cannot remove from them.
             _forgotten.add(connection)
             return
-        if series is None:
-            return
-        for transport, method, code in series.requests:
-            REQUESTS.remove(connection, transport, method, NO_ANSWER if code is None else str(code))
-        for transport in series.durations:
-            DURATION.remove(connection, transport)
-        for error in series.errors:
-            ERRORS.remove(connection, error)
-        if series.retries is not None:
-            RETRIES.remove(connection)
-        if series.circuit is not None:
-            CIRCUIT.remove(connection)
+        for key in series or ():
+            key[0].remove(*_labels(connection, key))
 
 
 class _Remembered:
