@@ -8,6 +8,7 @@ import pytest
 from werkzeug.test import TestResponse
 
 from zato_outconn import Store
+from zato_outconn.exceptions import ConfigError
 from zato_outconn.store.models import FailedLogin, utc_now
 
 from tests.admin.conftest import make_app
@@ -144,3 +145,10 @@ def test_a_new_password_ends_the_session(pages: Pages) -> None:
     assert pages.get('/outconns').status_code == 200
     pages.store.set_user_password('alice', 'An0ther-long-password')
     assert pages.get('/outconns').status_code == 302
+
+
+@pytest.mark.parametrize('setting', [{'LOGIN_WINDOW': 0}, {'LOGIN_MAX_FAILURES': 'many'}])
+def test_a_throttle_that_cannot_work_is_refused_at_start(sqlite_store: Store, setting: dict[str, object]) -> None:
+    with pytest.raises(ConfigError) as raised:
+        make_app(sqlite_store, **setting)
+    assert raised.value.field == f'ZATO_OUTCONN_{next(iter(setting))}'

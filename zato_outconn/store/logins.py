@@ -19,6 +19,9 @@ from zato_outconn.store.records import utc
 # What failures are counted against: the name typed, and the address it came from.
 LOGIN_KINDS = ('user', 'address')
 MAX_KEY_LENGTH = 200
+# Failures within the window that refuse further sign-ins for the user or address, until they age out.
+DEFAULT_MAX_FAILURES = 5
+DEFAULT_WINDOW = 15 * 60.0
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,16 @@ from flask_login import login_user, logout_user
 
 from zato_outconn.admin.auth import SessionUser, current_store
 from zato_outconn.admin.pages.view import HOME, local_path, page, signed_in
-from zato_outconn.store.logins import Lockout
+from zato_outconn.store.logins import DEFAULT_MAX_FAILURES, DEFAULT_WINDOW, Lockout
 
 pages_auth = Blueprint('pages_auth', __name__)
 
-DEFAULT_LOGIN_MAX_FAILURES = 5
-DEFAULT_LOGIN_WINDOW = 15 * 60.0
 
 
 def _throttle() -> tuple[int, float]:
     config = current_app.config
-    return (int(config.get('LOGIN_MAX_FAILURES', DEFAULT_LOGIN_MAX_FAILURES)),
-            float(config.get('LOGIN_WINDOW', DEFAULT_LOGIN_WINDOW)))
+    return (int(config.get('LOGIN_MAX_FAILURES', DEFAULT_MAX_FAILURES)),
+            float(config.get('LOGIN_WINDOW', DEFAULT_WINDOW)))
 
 
 def lockout_message(lockout: Lockout) -> str:

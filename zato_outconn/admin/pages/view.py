@@ -15,6 +15,8 @@ from flask import Flask, abort, render_template
 from flask_login import current_user
 
 from zato_outconn.admin.auth import Principal, current_store, login_manager
+from zato_outconn.admin.settings import PREFIX
+from zato_outconn.exceptions import ConfigError
 
 View = TypeVar('View', bound=Callable[..., Any])
 
@@ -73,7 +75,16 @@ def page(template: str, **context: Any) -> str:
     return render_template(template, **context)
 
 
+def check_login_settings(config: Any) -> None:
+    """Refuse a login throttle that cannot work, naming the variable and the fix."""
+    for key, low in (('LOGIN_MAX_FAILURES', 1), ('LOGIN_WINDOW', 1)):
+        value = config.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < low):
+            raise ConfigError(f'{PREFIX}_{key}', f'must be a number of at least {low}; got {value!r}')
+
+
 def install(app: Flask) -> None:
+    check_login_settings(app.config)
     login_manager.login_view = LOGIN_ENDPOINT
     login_manager.login_message = 'Sign in to see this page.'
     login_manager.login_message_category = 'info'
