@@ -57,6 +57,12 @@ def browser_page() -> Iterator[tuple[sync_api.Page, list[str]]]:
             browser.close()
 
 
+def fill(page: sync_api.Page, **settings: str) -> None:
+    """Types each setting into its input of the connection's form (inputs are named after the settings)."""
+    for name, value in settings.items():
+        page.fill(f'#field-{name}', value)
+
+
 def test_the_operator_flow(tmp_path: Path, shots: Path, browser_page: tuple[sync_api.Page, list[str]]) -> None:
     page, problems = browser_page
     expect = sync_api.expect
@@ -95,26 +101,24 @@ def test_the_operator_flow(tmp_path: Path, shots: Path, browser_page: tuple[sync
         # A connection: a field error first, then fixed.
         page.goto(f'{base}/outconns')
         page.click('a:has-text("New connection")')
-        page.fill('#field-name', 'CRM')
-        page.fill('#field-host', 'crm.example.com')
+        fill(page, name='CRM', host='crm.example.com')
         page.select_option('#field-security', 'crm-creds')
         page.click('button:has-text("Create")')
         expect(page.locator('#field-host-error')).to_contain_text('host must be a URL starting with http://')
         expect(page.locator('p.error[role="alert"]')).to_contain_text('Nothing was saved')
         page.screenshot(path=str(shots / 'form-error.png'), full_page=True)
-        page.fill('#field-host', remote.url)
-        page.fill('#field-url_path', '/customers')
+        fill(page, host=remote.url, url_path='/customers')
         page.click('button:has-text("Create")')
         expect(page.locator('.flash')).to_have_text('Created CRM.')
         crm_url = page.url
         assert re.fullmatch(rf'{base}/outconns/\d+', crm_url)
 
-        # And one pointing at a closed port.
-        page.goto(f'{base}/outconns/new')
-        page.fill('#field-name', 'Down')
-        page.fill('#field-host', f'http://127.0.0.1:{refused_port()}')
-        page.click('button:has-text("Create")')
-        expect(page.locator('.flash')).to_have_text('Created Down.')
+        # One pointing at a closed port, and one whose remote end takes a second to answer.
+        for name, host, path in (('Down', f'http://127.0.0.1:{refused_port()}', '/'), ('Slow', remote.url, '/sleep/1')):
+            page.goto(f'{base}/outconns/new')
+            fill(page, name=name, host=host, url_path=path)
+            page.click('button:has-text("Create")')
+            expect(page.locator('.flash')).to_have_text(f'Created {name}.')
 
         # Ping each from the list: the report in place.
         page.goto(f'{base}/outconns')
@@ -133,13 +137,18 @@ def test_the_operator_flow(tmp_path: Path, shots: Path, browser_page: tuple[sync
         expect(red).to_contain_text('FAIL HEAD http://127.0.0.1:')
         expect(red).to_contain_text('cannot connect')
         page.screenshot(path=str(shots / 'list-ping-red.png'), full_page=True)
+        # The button is disabled while its ping runs.
+        slow_row = page.locator('tr', has=page.locator('a', has_text='Slow'))
+        slow_row.locator('button.ping').click()
+        expect(slow_row.locator('button.ping')).to_be_disabled()
+        expect(slow_row.locator('.ping-result.ok')).to_contain_text('-> 200 OK in 1.')
+        expect(slow_row.locator('button.ping')).to_be_enabled()
         page.screenshot(path=str(shots / 'list.png'), full_page=True)
 
         # Edit it.
         page.goto(crm_url)
         expect(page.locator('svg.latency')).to_be_visible()
-        page.fill('#field-read_timeout', '4')
-        page.fill('#field-url_path', '/v2/customers')
+        fill(page, read_timeout='4', url_path='/v2/customers')
         page.click('button:has-text("Save")')
         expect(page.locator('.flash')).to_have_text('Saved CRM.')
         expect(page.locator('h1')).to_contain_text('version 2')
@@ -166,7 +175,7 @@ def test_the_operator_flow(tmp_path: Path, shots: Path, browser_page: tuple[sync
         exported = exported_path.read_text()
         assert 'S3cret-never-shown' not in exported
         names = {item['name'] for item in json.loads(exported)['outconns']}
-        assert names == {'CRM', 'Down'}
+        assert names == {'CRM', 'Down', 'Slow'}
 
         # Log out: the pages need signing in again.
         page.click('button:has-text("Log out")')

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 from werkzeug.test import TestResponse
 
 from zato_outconn import Store
@@ -106,15 +107,17 @@ def test_sign_in_works_again_once_the_failures_leave_the_window(pages: Pages) ->
         sign_in(pages, 'alice', 'guess', address=f'10.0.0.{attempt}')
     assert sign_in(pages, 'alice', password).status_code == 429
     # The clock moved on: the failures were written 14 minutes ago, then 16.
-    with pages.store._transaction() as session:
-        for row in session.query(FailedLogin).all():
-            row.failed_at = utc_now() - timedelta(minutes=14)
+    failed_ago(pages.store, minutes=14)
     refused = sign_in(pages, 'alice', password)
     assert 'try again in 1 minute.' in refused.get_data(as_text=True)
-    with pages.store._transaction() as session:
-        for row in session.query(FailedLogin).all():
-            row.failed_at = utc_now() - timedelta(minutes=16)
+    failed_ago(pages.store, minutes=16)
     assert sign_in(pages, 'alice', password).status_code == 302
+
+
+def failed_ago(store: Store, minutes: float) -> None:
+    """Every failure recorded as if it had happened that long ago."""
+    with store._transaction() as session:
+        session.execute(update(FailedLogin).values(failed_at=utc_now() - timedelta(minutes=minutes)))
 
 
 def test_a_success_clears_the_users_count(pages: Pages) -> None:
