@@ -31,11 +31,12 @@ class OutgoingItem:
     thousand templates starts without building (or decrypting the security of) any of them.
     """
 
-    __slots__ = ('config', 'id', 'version', '_budgets', '_conn', '_template', '_component', '_retired')
+    __slots__ = ('config', 'id', 'version', '_budgets', '_conn', '_template', '_component', '_retired',
+                 '_interceptors')
 
     def __init__(self, config: OutconnConfig, conn: HTTPConnection | None = None, id: int = 0, version: int = 0,
                  *, template: Template | None = None, component: Component | None = None,
-                 budgets: SocketBudgets = SHARED) -> None:
+                 budgets: SocketBudgets = SHARED, interceptors: Interceptors | None = None) -> None:
         if conn is None and template is None:
             raise TypeError('OutgoingItem needs a conn, or a template to build it from')
         self.config = config
@@ -46,12 +47,14 @@ class OutgoingItem:
         self._template = template
         self._component = component or Component()
         self._budgets = budgets
+        self._interceptors = interceptors
         self._retired = False
 
     @classmethod
-    def of(cls, template: Template, component: Component, budgets: SocketBudgets = SHARED) -> OutgoingItem:
+    def of(cls, template: Template, component: Component, budgets: SocketBudgets = SHARED,
+           interceptors: Interceptors | None = None) -> OutgoingItem:
         return cls(template.config, id=template.id, version=template.version, template=template, component=component,
-                   budgets=budgets)
+                   budgets=budgets, interceptors=interceptors)
 
     @property
     def name(self) -> str:
@@ -65,7 +68,7 @@ class OutgoingItem:
                 conn = self._conn
                 if conn is None:
                     assert self._template is not None
-                    conn = build_connection(self._template, self._component, self._budgets)
+                    conn = build_connection(self._template, self._component, self._budgets, self._interceptors)
                     if self._retired:
                         # Replaced before its first use by a caller still holding it: it serves that
                         # caller's calls and closes after each, as a retired connection does.
@@ -218,7 +221,7 @@ class Outgoing:
                 self._retire(self.registry(transport)._swap({}).values())
 
     def _build(self, template: Template) -> OutgoingItem:
-        return OutgoingItem.of(template, self._component, self._budgets)
+        return OutgoingItem.of(template, self._component, self._budgets, self.interceptors)
 
     def _retire(self, items: Iterable[OutgoingItem], gone: bool = False) -> None:
         """Close the connections of items swapped out; with ``gone``, those whose name is now in neither
@@ -231,7 +234,8 @@ class Outgoing:
                 recorded.forget(item.name)
 
 
-def build_connection(template: Template, component: Component, budgets: SocketBudgets = SHARED) -> HTTPConnection:
+def build_connection(template: Template, component: Component, budgets: SocketBudgets = SHARED,
+                     interceptors: Interceptors | None = None) -> HTTPConnection:
     """The ``.conn`` of a template: a SOAP connection for soap, else plain HTTP."""
     kind: type[HTTPConnection] = HTTPConnection
     if template.config.transport == 'soap':
@@ -239,4 +243,5 @@ def build_connection(template: Template, component: Component, budgets: SocketBu
         from zato_outconn.soap.connection import SOAPConnection
 
         kind = SOAPConnection
-    return kind(template.config, template.security, component, problem=template.problem, budgets=budgets)
+    return kind(template.config, template.security, component, problem=template.problem, budgets=budgets,
+                interceptors=interceptors)

@@ -7,7 +7,8 @@ while every other still fails at once. The trial's success closes the circuit, i
 again for another ``breaker_reset``. A trial that ends with no verdict (its caller's input was
 refused before sending, say) hands the trial to the next caller.
 
-Each change of state logs one line and sets the ``zato_outconn_circuit_open`` gauge.
+Each change of state logs one line and sets the ``zato_outconn_circuit_open`` gauge (1 while open
+or half-open: calls then fail at once but for the trial).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import logging
 import threading
 from time import monotonic
 from typing import Any
+
+from zato_outconn import metrics
 
 logger = logging.getLogger('zato_outconn.breaker')
 
@@ -108,3 +111,4 @@ class Breaker:
 
     def _changed(self, what: str, is_open: bool) -> None:
         logger.warning('circuit of %r %s', self.name, what)
+        metrics.set_circuit(self.name, is_open)

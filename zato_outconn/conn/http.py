@@ -16,16 +16,19 @@ from typing import Any
 import requests
 from requests.utils import default_headers
 
+from zato_outconn import metrics
 from zato_outconn.config import OutconnConfig, SecurityConfig
 from zato_outconn.config.outconn import TOTAL_TIMEOUT_FACTOR
 from zato_outconn.config.path_template import BadParameter, DotSegment
 from zato_outconn.conn.body import encode_body
 from zato_outconn.conn.headers import Component, msg_timestamp
+from zato_outconn.conn.interceptors import CallInfo, Interceptors
 from zato_outconn.conn.ping import PingResult
 from zato_outconn.conn.policies import policies_for
 from zato_outconn.conn.prepare import Preparer
 from zato_outconn.conn.request import OutgoingRequest
 from zato_outconn.conn.timeout import BadTimeout, call_timeout
+from zato_outconn.conn.tracing import client_span
 from zato_outconn.exceptions import (
     CallError,
     ConnectError,
@@ -62,8 +65,12 @@ class HTTPConnection:
     _keywords: frozenset[str] = _SEND_OVERRIDES | _PREPARE_EXTRAS
 
     def __init__(self, config: OutconnConfig, security: SecurityConfig | None, component: Component, *,
-                 problem: str | None = None, budgets: SocketBudgets = SHARED) -> None:
+                 problem: str | None = None, budgets: SocketBudgets = SHARED,
+                 interceptors: Interceptors | None = None) -> None:
         self.config = config
+        self._transport = config.transport
+        # Its registry's, shared by every connection it builds; with none added, one check per attempt.
+        self._interceptors = interceptors if interceptors is not None else Interceptors()
         # Where pool_size is counted across the connection's generations: its registry's.
         self._budgets = budgets
         self.name = config.name
@@ -192,15 +199,20 @@ class HTTPConnection:
         """The one pipeline: check, then each attempt (``_attempt``) within the connection's policies
         (``conn.policies``: breaker, rate limit, retries), if it has any and ``policies`` is true."""
         call = self._call(request.method, request.url, request.cid)
-        if not self.config.is_active:
-            raise Inactive('the connection is inactive; activate it to call it', **call.context())
-        if self._policies is None or not policies:
-            return self._attempt(request, call, 0)
-        total = self._limits.total
-        if 'timeout' in request.extras and self.config.total_timeout is None:
-            # The default total follows the timeouts the call was given.
-            total = TOTAL_TIMEOUT_FACTOR * sum(request.extras['timeout'])
-        return self._policies.run(self._attempt, request, call, total)
+        try:
+            if not self.config.is_active:
+                raise Inactive('the connection is inactive; activate it to call it', **call.context())
+            if self._policies is None or not policies:
+                return self._attempt(request, call, 0)
+            total = self._limits.total
+            if 'timeout' in request.extras and self.config.total_timeout is None:
+                # The default total follows the timeouts the call was given.
+                total = TOTAL_TIMEOUT_FACTOR * sum(request.extras['timeout'])
+            return self._policies.run(self._attempt, request, call, total)
+        except CallError as error:
+            # Once per call, whatever its attempts: the error its caller gets.
+            metrics.count_error(self.name, type(error).__name__)
+            raise
 
     def _attempt(self, request: OutgoingRequest, call: Call, attempt: int) -> requests.Response:
         """One attempt: open, prepare, send through the one seam, log one line. ``attempt`` is its
@@ -225,7 +237,29 @@ class HTTPConnection:
             try:
                 prepared = self._preparer.prepare(request, call, self._plan.auth)
                 route = opened.route if not request.extras.keys() & _FULL_SEND_EXTRAS else None
-                response = send(opened.session, prepared, call, request.stream, settings, limits, route)
+                with client_span(self.name, request.method, request.url) as span:
+                    # Before the interceptors: a signing hook sees the final request, traceparent included.
+                    span.inject(prepared.headers)
+                    interceptors = self._interceptors
+                    info = None
+                    if not interceptors.is_empty:
+                        info = CallInfo(self.name, request.method, request.url, call.cid, attempt or 1)
+                        interceptors.before_send(prepared, info)
+                    try:
+                        response = send(opened.session, prepared, call, request.stream, settings, limits, route)
+                    except CallError:
+                        metrics.observe_attempt(self.name, self._transport, request.method, None,
+                                                perf_counter() - start)
+                        raise
+                    metrics.observe_attempt(self.name, self._transport, request.method, response.status_code,
+                                            perf_counter() - start)
+                    span.set_status(response.status_code, None)
+                    if info is not None:
+                        try:
+                            interceptors.after_receive(response, info)
+                        except CallError:
+                            response.close()
+                            raise
             except CallError as error:
                 self._failed(error, call, start, attempt)
                 raise

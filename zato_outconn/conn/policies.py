@@ -36,6 +36,7 @@ from typing import Any
 
 import requests
 
+from zato_outconn import metrics
 from zato_outconn.config import OutconnConfig
 from zato_outconn.conn.breaker import GO, REFUSED, Breaker
 from zato_outconn.conn.rate_limit import TokenBucket
@@ -128,6 +129,7 @@ class Policies:
                 self._judge(ticket, verdict)
             logger.info('%s %s %s attempt %d %s; attempt %d in %.3f s cid=%s', self.name, method, call.url, number,
                         why, number + 1, wait, call.cid)
+            metrics.count_retry(self.name)
             # time.sleep looked up at the call, so that gevent's patching, made after this import, holds.
             time.sleep(wait)
 
