@@ -132,7 +132,8 @@ def _import(data: bytes, as_csv: bool, on_conflict: str, *, dry_run: bool) -> Im
 
 
 def _limit_text(limit: int) -> str:
-    return f'{limit} bytes ({limit / 1048576:.1f} MiB)'
+    mebibytes = limit / 1048576
+    return f'{limit} bytes ({mebibytes:.3g} MiB)' if mebibytes >= 1 else f'{limit} bytes'
 
 
 def _too_large(limit: int) -> Answer:
