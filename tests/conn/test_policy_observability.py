@@ -1,0 +1,88 @@
+"""What the policies show of themselves: the attempt numbers interceptors get, retries, errors and circuit
+state in the metrics."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+from prometheus_client import REGISTRY
+
+from zato_outconn import CircuitOpen, ConnectError, OutconnConfig, RetriesExhausted, Runtime
+from zato_outconn.conn.interceptors import CallInfo
+
+from tests.support.scripted_server import Answer, ScriptedServer
+from tests.support.servers import refused_port
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as server:
+        yield server
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+class Noting:
+    def __init__(self) -> None:
+        self.attempts: list[int] = []
+        self.timestamps: list[str] = []
+
+    def before_send(self, request: requests.PreparedRequest, call: CallInfo) -> None:
+        self.attempts.append(call.attempt)
+        self.timestamps.append(request.headers['X-Zato-Msg-TS'])
+
+
+def test_interceptors_see_each_attempt_with_its_number(runtime: Runtime, server: ScriptedServer) -> None:
+    name = f'CRM {uuid.uuid4()}'
+    server.answer(Answer(503), Answer(503), Answer(200))
+    runtime.store.create_outconn(OutconnConfig(name=name, host=server.url, max_retries=3, retry_backoff=0.01))
+    noting = Noting()
+    runtime.add_interceptor(noting, name)
+    assert runtime.outgoing.plain_http[name].conn.get('cid-i').status_code == 200
+    assert noting.attempts == [1, 2, 3]
+    # Each attempt is prepared anew: its own X-Zato-Msg-TS, as the server saw it.
+    assert noting.timestamps == [arrival.headers['X-Zato-Msg-TS'] for arrival in server.arrivals]
+
+
+def test_retries_and_the_calls_error_are_counted(runtime: Runtime) -> None:
+    name = f'CRM {uuid.uuid4()}'
+    runtime.store.create_outconn(OutconnConfig(name=name, host=f'http://127.0.0.1:{refused_port()}', max_retries=2,
+                                               retry_backoff=0.01))
+    with pytest.raises(RetriesExhausted):
+        runtime.outgoing.plain_http[name].conn.get('cid-m')
+    assert sample('zato_outconn_retries_total', connection=name) == 2
+    # Three attempts, none answered; one failed call, by the error its caller got.
+    assert sample('zato_outconn_requests_total', connection=name, transport='plain_http', method='GET',
+                  code='error') == 3
+    assert sample('zato_outconn_errors_total', connection=name, error='RetriesExhausted') == 1
+    assert sample('zato_outconn_errors_total', connection=name, error='ConnectError') == 0
+
+
+def test_the_circuit_gauge_follows_the_state(runtime: Runtime, server: ScriptedServer) -> None:
+    name = f'CRM {uuid.uuid4()}'
+    server.answer(Answer(500), otherwise=Answer(200))
+    runtime.store.create_outconn(OutconnConfig(name=name, host=server.url, breaker_threshold=1, breaker_reset=0.2))
+    conn = runtime.outgoing.plain_http[name].conn
+    conn.get('cid')
+    assert sample('zato_outconn_circuit_open', connection=name) == 1
+    with pytest.raises(CircuitOpen):
+        conn.get('cid')
+    assert sample('zato_outconn_errors_total', connection=name, error='CircuitOpen') == 1
+    time.sleep(0.25)
+    conn.get('cid')
+    assert sample('zato_outconn_circuit_open', connection=name) == 0
+
+
+def test_a_connect_error_without_policies_is_counted_as_itself(runtime: Runtime) -> None:
+    name = f'CRM {uuid.uuid4()}'
+    runtime.store.create_outconn(OutconnConfig(name=name, host=f'http://127.0.0.1:{refused_port()}'))
+    with pytest.raises(ConnectError):
+        runtime.outgoing.plain_http[name].conn.get('cid')
+    assert sample('zato_outconn_errors_total', connection=name, error='ConnectError') == 1
+    assert sample('zato_outconn_retries_total', connection=name) == 0
