@@ -220,3 +220,12 @@ def test_uploads_expire_and_are_swept(tmp_path: Path, monkeypatch: pytest.Monkey
     open_folder.chmod(0o777)
     with pytest.raises(ConfigError, match='mode 0700'):
         PendingUploads(open_folder).keep(b'data')
+
+
+def test_the_upload_folder_is_set_by_its_variable(sqlite_store: Store, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('ZATO_OUTCONN_IMPORT_UPLOAD_FOLDER', str(tmp_path / 'from-env'))
+    pages = Pages(make_app(sqlite_store), sqlite_store)
+    pages.sign_in('admin')
+    assert _upload(pages, _document({'name': 'A', 'host': 'http://a.example.com'})).status_code == 200
+    assert len(list((tmp_path / 'from-env').iterdir())) == 1
