@@ -229,3 +229,15 @@ def test_the_upload_folder_is_set_by_its_variable(sqlite_store: Store, tmp_path:
     pages.sign_in('admin')
     assert _upload(pages, _document({'name': 'A', 'host': 'http://a.example.com'})).status_code == 200
     assert len(list((tmp_path / 'from-env').iterdir())) == 1
+
+
+def test_an_upload_never_applied_goes_when_the_page_is_next_opened(pages: Pages, uploads_folder: Path) -> None:
+    pages.sign_in('admin')
+    assert _upload(pages, _document({'name': 'A', 'host': 'http://a.example.com'})).status_code == 200
+    kept, = uploads_folder.iterdir()
+    pages.text('/transfer')
+    assert kept.exists()
+    past = time.time() - MAX_AGE - 10
+    os.utime(kept, (past, past))
+    pages.text('/transfer')
+    assert not kept.exists()

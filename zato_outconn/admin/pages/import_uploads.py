@@ -2,8 +2,8 @@
 this server's user may read, named by a random id that only the uploader's session holds.
 
 An upload may be 10 MiB, too much to send back and forth in a hidden field or to keep in a session
-cookie. A file is deleted when its import is applied or refused, and any older than ``MAX_AGE`` when
-another upload is kept. The folder is ``IMPORT_UPLOAD_FOLDER`` of the app's config, by default
+cookie. A file is deleted when its import is applied, and any older than ``MAX_AGE`` when another
+upload is kept or the transfer page is opened. The folder is ``IMPORT_UPLOAD_FOLDER`` of the app's config, by default
 ``zato-outconn-imports-<uid>`` in the system's temporary folder; every process of one server shares it
 (several servers behind one address need the same folder, or sessions that stay with one server).
 """

@@ -39,6 +39,8 @@ Answer = str | tuple[str, int] | Response
 @pages_transfer.get('/transfer')
 @needs('transfer.export', 'transfer.import')
 def transfer() -> Answer:
+    # Uploads never applied go when anyone next opens the page, as well as when another is kept.
+    PendingUploads.of_app().sweep()
     return _page()
 
 
