@@ -207,8 +207,11 @@ def test_a_name_with_markup_renders_as_text(pages: Pages) -> None:
     pages.sign_in('admin')
     answer = pages.submit('/security/new', '/security', {'sec_type': 'bearer', 'name': XSS, 'secret': SECRET})
     assert answer.status_code == 303, answer.get_data(as_text=True)
+    pages.store.create_outconn(OutconnConfig(name=XSS, host='http://127.0.0.1:9', security=XSS))
     for text in (pages.text('/security'), pages.text(answer.headers['Location'])):
         assert XSS not in text and '&lt;script&gt;alert(1)&lt;/script&gt;' in text
+    refused = pages.submit(answer.headers['Location'], answer.headers['Location'] + '/delete')
+    assert refused.status_code == 409 and XSS not in refused.get_data(as_text=True)
 
 
 def test_the_key_password_of_an_mtls_definition_has_its_own_form(pages: Pages) -> None:
