@@ -283,3 +283,26 @@ def test_api_errors_stay_problems(pages: Pages) -> None:
     page = pages.get('/no/such/page')
     assert page.status_code == 404 and page.mimetype == 'text/html'
     assert 'Content-Security-Policy' in page.headers
+
+
+def test_a_ping_after_the_session_ended_sends_the_page_to_sign_in(pages: Pages) -> None:
+    name = signed_in(pages, 'operator')
+    outconn_id = outconn(pages.store)
+    token = pages.token_of('/outconns')
+    # A new password ends the session; the page open before still has its CSRF token.
+    pages.store.set_user_password(name, 'An0ther-long-password')
+    answer = pages.client.post(f'/outconns/{outconn_id}/ping', headers={
+        'X-CSRFToken': token, 'HX-Request': 'true', 'HX-Current-URL': 'http://localhost/outconns?transport=soap'})
+    assert answer.status_code == 401
+    assert answer.headers['HX-Redirect'] == '/login?next=/outconns?transport%3Dsoap'
+    assert pages.store.recent_pings(outconn_id) == []
+
+
+def test_ping_reads_the_apis_answer_in_either_json_case(sqlite_store: Store) -> None:
+    pages = Pages(make_app(sqlite_store, JSON_CASE='camel'), sqlite_store)
+    signed_in(pages, 'operator')
+    with RecordingServer() as server:
+        outconn_id = outconn(pages.store, host=server.url)
+        fragment = pages.client.post(f'/outconns/{outconn_id}/ping', headers={
+            'X-CSRFToken': pages.token_of('/outconns'), 'HX-Request': 'true'}).get_data(as_text=True)
+    assert 'ping-result ok' in fragment and '200 OK' in fragment

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, render_template
+from flask import Flask, abort, render_template, request, url_for
 from flask_login import current_user
 
 from zato_outconn.admin.auth import Principal, current_store, login_manager
+from zato_outconn.admin.problems import page_error
 from zato_outconn.admin.settings import PREFIX
 from zato_outconn.exceptions import ConfigError
 
@@ -48,7 +49,7 @@ def needs(*permissions: str) -> Callable[[View], View]:
         def checked(*args: Any, **kwargs: Any) -> Any:
             principal = signed_in()
             if principal is None:
-                return login_manager.unauthorized()
+                return _sign_in_first()
             if not any(principal.can(permission) for permission in permissions):
                 abort(403, description=f'Your role, {principal.role}, does not allow this '
                                        f'(it needs {" or ".join(permissions)}).')
@@ -58,6 +59,18 @@ def needs(*permissions: str) -> Callable[[View], View]:
         return cast(View, checked)
 
     return decorate
+
+
+def _sign_in_first() -> Any:
+    """To the login page; an htmx request (a Ping after the session ended) is told to send the whole
+    page there, rather than swapping the login form into a table cell."""
+    if request.headers.get('HX-Request') != 'true':
+        return login_manager.unauthorized()
+    current = urlsplit(request.headers.get('HX-Current-URL', ''))
+    back = local_path(current.path + (f'?{current.query}' if current.query else ''))
+    answer = page_error(401, 'Your session has ended; sign in again.')
+    answer.headers['HX-Redirect'] = url_for(LOGIN_ENDPOINT, next=back)
+    return answer
 
 
 def local_path(target: str | None, default: str = HOME) -> str:
