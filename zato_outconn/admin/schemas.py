@@ -8,6 +8,7 @@ are refused everywhere. Answers are described by models of their own, for the Op
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from zato_outconn.config.base import ConfigModel
 from zato_outconn.config.checks import MAX_NAME_LENGTH
 from zato_outconn.config.outconn import TRANSPORTS
 from zato_outconn.config.security import PUBLIC_SETTINGS
+from zato_outconn.exceptions import ConfigError
 from zato_outconn.store.queries import SORT_KEYS
 from zato_outconn.store.transfer import ON_CONFLICT
 
@@ -135,6 +137,14 @@ class SecretIn(BaseModel):
 
     secret: str | None = Field(None, min_length=1, description='The password, key, token or private key.')
     key_password: str | None = Field(None, min_length=1, description='The password of an encrypted key (mtls).')
+
+
+def one_secret(given: Mapping[str, str | None], settings: Sequence[str] = SECRETS) -> tuple[str, str]:
+    """The one secret given, as its setting and value; a ConfigError unless exactly one of these is."""
+    present = [(setting, value) for setting, value in given.items() if setting in settings and value is not None]
+    if len(present) != 1 or len(given) != len(present):
+        raise ConfigError('secret', f'give exactly one of {" and ".join(settings)}')
+    return present[0]
 
 
 # ---------------------------------------------------------------------- transfer, nodes, health

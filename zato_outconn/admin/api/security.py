@@ -9,8 +9,16 @@ from flask.wrappers import Response
 from zato_outconn.admin.answers import csv_answer, json_answer, wants_csv
 from zato_outconn.admin.api.versions import edit_as_of, etag
 from zato_outconn.admin.auth import current_store, needs
-from zato_outconn.admin.problems import invalid, problem
-from zato_outconn.admin.schemas import ROW_ID, ListFormat, SecretIn, SecurityItem, SecurityList, SecurityPatch
+from zato_outconn.admin.problems import problem
+from zato_outconn.admin.schemas import (
+    ROW_ID,
+    ListFormat,
+    SecretIn,
+    SecurityItem,
+    SecurityList,
+    SecurityPatch,
+    one_secret,
+)
 from zato_outconn.admin.tabular import csv_text
 from zato_outconn.config import SecurityConfig
 from zato_outconn.config.base import ConfigModel
@@ -103,10 +111,8 @@ def delete_security(security_id: int) -> Response:
               description='{"secret": "..."} sets the password, key, token or private key; {"key_password": '
                           '"..."} the password of an encrypted private key (mtls).')
 def set_secret(security_id: int, secret: SecretIn) -> Response:
-    given = {key: getattr(secret, key) for key in secret.model_fields_set if getattr(secret, key) is not None}
-    if len(given) != 1:
-        return invalid([('secret', 'give exactly one of secret and key_password')])
-    (setting, value), = given.items()
+    setting, value = one_secret({key: getattr(secret, key) for key in secret.model_fields_set
+                                 if getattr(secret, key) is not None})
     store = current_store()
     store.set_secret(store.security_by_id(security_id).config.name, value, setting=setting)
     return Response(status=204)

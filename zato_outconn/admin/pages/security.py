@@ -24,7 +24,7 @@ from zato_outconn.admin.pages.security_form import (
     shown_again,
 )
 from zato_outconn.admin.pages.view import needs, page
-from zato_outconn.admin.schemas import ROW_ID
+from zato_outconn.admin.schemas import ROW_ID, one_secret
 from zato_outconn.config import SEC_TYPES, SECURITY_TYPES, SecurityConfig, SecurityType
 from zato_outconn.exceptions import ConfigError, Conflict, InUse, NotFound
 from zato_outconn.store import SecurityRecord
@@ -103,14 +103,10 @@ def edit_security(security_id: int) -> Answer:
 def set_secret(security_id: int) -> Answer:
     record = _record(security_id)
     settings = [item.name for item in secret_inputs(record.config.kind)]
-    # Each Set secret form posts one input, named after the setting it sets.
-    given = [name for name in settings if name in request.form]
-    if len(given) != 1:
-        return _show_page(record, record_values(record), secret_errors=FormErrors.one(
-            f'give exactly one of {" and ".join(settings)}'), status=422)
-    setting = given[0]
     try:
-        current_store().set_secret(record.config.name, request.form[setting], setting=setting)
+        # Each Set secret form posts one input, named after the setting it sets.
+        setting, value = one_secret({name: request.form[name] for name in settings if name in request.form}, settings)
+        current_store().set_secret(record.config.name, value, setting=setting)
     except ConfigError as error:
         return _show_page(record, record_values(record), secret_errors=FormErrors.of(error, settings), status=422)
     flash('Secret set' if setting == 'secret' else f'{setting} set', 'info')
