@@ -1,7 +1,8 @@
 """Fixtures of the admin tests: the app on a real store, and a client that calls it as each role.
 
 ``store`` (SQLite and PostgreSQL) and ``sqlite_url`` come from ``tests/conftest.py``; ``sqlite_api``
-is for tests that need one database only (every role on every route, schemathesis).
+is for tests that need one database only (every role on every route, schemathesis); ``pages`` is a
+person using the pages (tests.admin.pages_client).
 """
 
 from __future__ import annotations
@@ -16,9 +17,13 @@ from werkzeug.test import TestResponse
 
 from zato_outconn import OutconnConfig, SecurityConfig, Store
 from zato_outconn.admin import create_app
+from zato_outconn.store import users as users_module
+
+from tests.admin.pages_client import Pages
 
 ROLES = ('viewer', 'operator', 'admin')
 SECRET_KEY = 'test-secret-key-of-the-admin-0123456789'
+CHEAP_PASSWORD_METHOD = 'scrypt:1024:8:1'
 
 
 class API:
@@ -87,6 +92,18 @@ def sqlite_store(sqlite_url: str) -> Iterator[Store]:
 @pytest.fixture
 def sqlite_api(sqlite_store: Store) -> API:
     return API(make_app(sqlite_store), sqlite_store)
+
+
+@pytest.fixture
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Password hashes quick to make, for tests that make many users; the default stays slow scrypt."""
+    monkeypatch.setattr(users_module, 'PASSWORD_METHOD', CHEAP_PASSWORD_METHOD)
+
+
+@pytest.fixture
+def pages(sqlite_store: Store, cheap_hashes: None) -> Pages:
+    """The pages on SQLite, used as a person signed in to them would."""
+    return Pages(make_app(sqlite_store), sqlite_store)
 
 
 def problem_of(response: TestResponse, status: int) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import re
 import pytest
 
 from zato_outconn import OutconnConfig, SecurityConfig, Store
-from zato_outconn.store import users as users_module
 
 from tests.admin.conftest import make_app
 from tests.admin.pages_client import Pages, form_errors
@@ -17,14 +16,7 @@ SECRET = 'Never-shown-S3cret-7c1f'
 XSS = '<script>alert(1)</script>'
 
 
-@pytest.fixture(autouse=True)
-def _cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users_module, 'PASSWORD_METHOD', 'scrypt:1024:8:1')
-
-
-@pytest.fixture
-def pages(sqlite_store: Store) -> Pages:
-    return Pages(make_app(sqlite_store), sqlite_store)
+pytestmark = pytest.mark.usefixtures('cheap_hashes')
 
 
 def _definition(store: Store, name: str = 'crm-creds', **settings: object) -> int:

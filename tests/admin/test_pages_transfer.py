@@ -16,7 +16,6 @@ import pytest
 from zato_outconn import OutconnConfig, SecurityConfig, Store
 from zato_outconn.admin.pages.import_uploads import MAX_AGE, PendingUploads
 from zato_outconn.exceptions import ConfigError
-from zato_outconn.store import users as users_module
 from zato_outconn.store.transfer import FORMAT, FORMAT_VERSION
 
 from tests.admin.conftest import API, make_app
@@ -30,9 +29,7 @@ def _document(*outconns: dict[str, Any], security: list[dict[str, Any]] | None =
                        'outconns': list(outconns)}).encode()
 
 
-@pytest.fixture(autouse=True)
-def _cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users_module, 'PASSWORD_METHOD', 'scrypt:1024:8:1')
+pytestmark = pytest.mark.usefixtures('cheap_hashes')
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import re
 import pytest
 
 from zato_outconn import Store
-from zato_outconn.store import users as users_module
 
 from tests.admin.conftest import make_app
 from tests.admin.pages_client import Pages, form_errors
@@ -18,14 +17,7 @@ PASSWORD = 'Fresh-pa55word-91'
 XSS = '<script>alert(1)</script>'
 
 
-@pytest.fixture(autouse=True)
-def _cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users_module, 'PASSWORD_METHOD', 'scrypt:1024:8:1')
-
-
-@pytest.fixture
-def pages(sqlite_store: Store) -> Pages:
-    return Pages(make_app(sqlite_store), sqlite_store)
+pytestmark = pytest.mark.usefixtures('cheap_hashes')
 
 
 def _names(store: Store) -> list[str]:
