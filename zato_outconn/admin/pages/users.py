@@ -55,8 +55,7 @@ def list_users() -> Answer:
 def create_user() -> Answer:
     form = request.form
     name, role = form.get('name', ''), form.get('role', '')
-    errors = _checked(USER_INPUTS, lambda: check_name('name', name), lambda: check_choice('role', role, ROLE_NAMES),
-                      *_password_checks(name))
+    errors = _checked(USER_INPUTS, *_principal_checks(name, role), *_password_checks(name))
     if not errors:
         try:
             current_store().create_user(name, role, form['password'])
@@ -142,8 +141,7 @@ def create_token() -> Answer:
                 raise ConfigError('expires_days', f'must be a whole number from 1 to {MAX_EXPIRES_DAYS}')
             expires_days[0] = check_int('expires_days', int(days), 1, MAX_EXPIRES_DAYS)
 
-    errors = _checked(TOKEN_INPUTS, lambda: check_name('name', name), lambda: check_choice('role', role, ROLE_NAMES),
-                      check_days)
+    errors = _checked(TOKEN_INPUTS, *_principal_checks(name, role), check_days)
     if not errors:
         try:
             record, token = current_store().create_token(name, role, expires_days[0])
@@ -180,6 +178,11 @@ def _checked(shown: tuple[str, ...], *checks: Callable[[], Any]) -> FormErrors:
             for field, rule in error.errors:
                 errors.add(field, rule, shown)
     return errors
+
+
+def _principal_checks(name: str, role: str) -> tuple[Callable[[], Any], ...]:
+    # store.users.check_principal's checks, each on its own so that both inputs are named at once.
+    return lambda: check_name('name', name), lambda: check_choice('role', role, ROLE_NAMES)
 
 
 def _password_checks(name: str) -> tuple[Callable[[], Any], ...]:
