@@ -213,3 +213,26 @@ def test_the_key_password_of_an_mtls_definition_has_its_own_form(pages: Pages) -
     assert 'name="key_password"' not in text and 'Set token' in text
     refused = pages.submit(f'/security/{security_id}', f'/security/{security_id}/secret', {'key_password': 'x'})
     assert refused.status_code == 422 and 'give exactly one of secret' in refused.get_data(as_text=True)
+
+
+def test_an_mtls_definition_takes_its_certificate_and_key_in_pem_and_shows_neither_key_nor_pem(pages: Pages) -> None:
+    import trustme
+
+    issued = trustme.CA().issue_cert('client.example.com')
+    cert_pem = issued.cert_chain_pems[0].bytes().decode()
+    key_pem = issued.private_key_pem.bytes().decode()
+    pages.sign_in('admin')
+    created = pages.submit('/security/new', '/security', {'sec_type': 'mtls', 'name': 'client',
+                                                          'client_cert': cert_pem, 'secret': key_pem})
+    assert created.status_code == 303, created.get_data(as_text=True)
+    shown = pages.text(created.headers['Location'])
+    assert '<dt>secret set</dt><dd>yes</dd>' in shown and 'O=trustme' in shown and 'expires 3000' in shown
+    assert '<textarea id="field-client_cert" name="client_cert"' in shown
+    assert _stored_secret(pages.store, 'client') == key_pem
+    other_key = trustme.CA().issue_cert('other.example.com').private_key_pem.bytes().decode()
+    wrong = pages.submit(created.headers['Location'], created.headers['Location'] + '/secret', {'secret': other_key})
+    assert wrong.status_code == 422
+    assert form_errors(wrong.get_data(as_text=True)) == ['secret the private key does not belong to client_cert']
+    body = key_pem.splitlines()[1]
+    assert all(body not in text and other_key.splitlines()[1] not in text and cert_pem.splitlines()[1] not in text
+               for text in pages.seen)
