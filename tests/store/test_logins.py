@@ -1,12 +1,16 @@
-"""Failed sign-ins counted in the database, per user name and per address (SQLite and PostgreSQL)."""
+"""Failed sign-ins counted in the database, per user name and per address (SQLite and PostgreSQL), and
+migration 0009 that adds their table, both ways."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import Engine, inspect
+
 from zato_outconn import Store
 from zato_outconn.store.logins import Lockout
 from zato_outconn.store.models import utc_now
+from zato_outconn.store.schema import downgrade, upgrade
 
 WINDOW = 900.0
 
@@ -44,3 +48,20 @@ def test_old_failures_are_pruned_and_long_names_are_cut(store: Store) -> None:
         store.record_failed_login(long_name, '10.0.0.3', WINDOW)
     lockout = store.login_lockout(long_name, '10.0.0.4', 5, WINDOW)
     assert lockout is not None and lockout.kind == 'user'
+
+
+def test_0009_adds_the_table_and_its_downgrade_drops_it(engine: Engine) -> None:
+    def tables() -> set[str]:
+        with engine.connect() as connection:
+            return set(inspect(connection).get_table_names())
+
+    upgrade(engine, '0008')
+    assert 'failed_login' not in tables()
+    upgrade(engine, '0009')
+    assert 'failed_login' in tables()
+    with engine.connect() as connection:
+        indexes = inspect(connection).get_indexes('failed_login')
+    assert [(index['name'], index['column_names']) for index in indexes] == [
+        ('ix_failed_login_kind_key_failed_at', ['kind', 'key', 'failed_at'])]
+    downgrade(engine, '0008')
+    assert 'failed_login' not in tables()
