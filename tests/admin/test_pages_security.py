@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import trustme
 
 from zato_outconn import OutconnConfig, SecurityConfig, Store
 
@@ -216,8 +217,6 @@ def test_the_key_password_of_an_mtls_definition_has_its_own_form(pages: Pages) -
 
 
 def test_an_mtls_definition_takes_its_certificate_and_key_in_pem_and_shows_neither_key_nor_pem(pages: Pages) -> None:
-    import trustme
-
     issued = trustme.CA().issue_cert('client.example.com')
     cert_pem = issued.cert_chain_pems[0].bytes().decode()
     key_pem = issued.private_key_pem.bytes().decode()
