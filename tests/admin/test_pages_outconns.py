@@ -189,6 +189,8 @@ def test_the_list_has_tabs_search_filter_sort_and_pages(pages: Pages) -> None:
     assert '10 connections' in inactive and 'Conn 01' not in inactive
     # What the list is asked it cannot do falls back to its defaults.
     assert '30 connections' in pages.text('/outconns?sort=secret&page=x&transport=ftp&active=maybe')
+    assert 'No plain HTTP connection yet' not in pages.text('/outconns?page=99999999999999999999999')
+    assert 'There are only 2 pages' in pages.text('/outconns?page=7')
 
 
 def test_ping_answers_a_fragment_green_or_red_and_is_audited(pages: Pages) -> None:

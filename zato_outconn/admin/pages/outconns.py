@@ -34,6 +34,8 @@ pages_outconns.add_url_rule('/outconns/<int:outconn_id>/rollback', 'rollback', r
                             methods=['POST'])
 
 PAGE_SIZE = 25
+# Past it the offset would overflow the databases' integers; nobody pages that far.
+MAX_PAGE = 1_000_000
 # The list's sortable columns, as their headers read.
 SORTABLE = {'name': 'Name', 'host': 'Address', 'is_active': 'Active', 'version': 'Version',
             'updated_at': 'Changed'}
@@ -71,7 +73,7 @@ def _list_args() -> dict[str, Any]:
         sort = 'name'
     number = args.get('page', '1')
     return {'transport': transport, 'q': args.get('q', '').strip()[:200], 'active': active, 'sort': sort,
-            'page': max(1, int(number)) if number.isdigit() else 1}
+            'page': min(MAX_PAGE, max(1, int(number))) if number.isdigit() and len(number) < 10 else 1}
 
 
 def list_url(state: dict[str, Any], **changes: Any) -> str:
