@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from werkzeug.wrappers import Response
+from flask.typing import ResponseReturnValue
 
 from zato_outconn.admin.auth import current_store
 from zato_outconn.admin.pages.form_errors import FormErrors
@@ -35,25 +35,23 @@ ONE = f'/security/<{ROW_ID}:security_id>'
 # What a new definition's form shows before a type is chosen.
 FIRST_TYPE = SEC_TYPES[0]
 
-Answer = str | tuple[str, int] | Response
-
 
 @pages_security.get('/security')
 @needs('security.read')
-def list_security() -> Answer:
+def list_security() -> ResponseReturnValue:
     return page('security/list.html', records=current_store().list_security())
 
 
 @pages_security.get('/security/new')
 @needs('security.write')
-def new_security() -> Answer:
+def new_security() -> ResponseReturnValue:
     kind = security_type(request.args.get('sec_type')) or SECURITY_TYPES[FIRST_TYPE]
     return _new_page(kind, initial_values(kind), FormErrors())
 
 
 @pages_security.post('/security')
 @needs('security.write')
-def create_security() -> Answer:
+def create_security() -> ResponseReturnValue:
     kind = security_type(request.form.get('sec_type'))
     if kind is None:
         kind = SECURITY_TYPES[FIRST_TYPE]
@@ -71,14 +69,14 @@ def create_security() -> Answer:
 
 @pages_security.get(ONE)
 @needs('security.read')
-def show_security(security_id: int) -> Answer:
+def show_security(security_id: int) -> ResponseReturnValue:
     record = _record(security_id)
     return _show_page(record, record_values(record))
 
 
 @pages_security.post(ONE)
 @needs('security.write')
-def edit_security(security_id: int) -> Answer:
+def edit_security(security_id: int) -> ResponseReturnValue:
     record = _record(security_id)
     shown = inputs(record.config.kind, editing=True)
     values = posted(request.form, shown)
@@ -100,7 +98,7 @@ def edit_security(security_id: int) -> Answer:
 
 @pages_security.post(f'{ONE}/secret')
 @needs('security.write')
-def set_secret(security_id: int) -> Answer:
+def set_secret(security_id: int) -> ResponseReturnValue:
     record = _record(security_id)
     settings = [item.name for item in secret_inputs(record.config.kind)]
     try:
@@ -115,7 +113,7 @@ def set_secret(security_id: int) -> Answer:
 
 @pages_security.post(f'{ONE}/delete')
 @needs('security.write')
-def delete_security(security_id: int) -> Answer:
+def delete_security(security_id: int) -> ResponseReturnValue:
     record = _record(security_id)
     try:
         current_store().delete_security(record.config.name)
@@ -133,14 +131,14 @@ def _record(security_id: int) -> SecurityRecord:
         abort(404, description=f'No security definition has the id {security_id}; it may have been deleted.')
 
 
-def _new_page(kind: SecurityType, values: dict[str, Any], errors: FormErrors, status: int = 200) -> Answer:
+def _new_page(kind: SecurityType, values: dict[str, Any], errors: FormErrors, status: int = 200) -> ResponseReturnValue:
     return page('security/new.html', kind=kind, sec_types=SEC_TYPES, inputs=inputs(kind, editing=False),
                 values=values, errors=errors), status
 
 
 def _show_page(record: SecurityRecord, values: dict[str, Any], *, errors: FormErrors | None = None,
                secret_errors: FormErrors | None = None, delete_error: str | None = None,
-               status: int = 200) -> Answer:
+               status: int = 200) -> ResponseReturnValue:
     kind = record.config.kind
     return page('security/show.html', record=record, kind=kind, view=record.config,
                 inputs=inputs(kind, editing=True), secret_inputs=secret_inputs(kind), values=values,

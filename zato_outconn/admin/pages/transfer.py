@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, request, session
+from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wrappers import Response
 
 from zato_outconn.admin.answers import CSV_TYPE
 from zato_outconn.admin.auth import csrf, current_store
@@ -33,12 +33,10 @@ FORM_OVERHEAD = 64 * 1024
 DONE = {'create': 'created', 'update': 'updated', 'unchanged': 'unchanged', 'skip': 'skipped'}
 WOULD = {'create': 'would create', 'update': 'would update', 'unchanged': 'unchanged', 'skip': 'would skip'}
 
-Answer = str | tuple[str, int] | Response
-
 
 @pages_transfer.get('/transfer')
 @needs('transfer.export', 'transfer.import')
-def transfer() -> Answer:
+def transfer() -> ResponseReturnValue:
     # Uploads never applied go when anyone next opens the page, as well as when another is kept.
     PendingUploads.of_app().sweep()
     return _page()
@@ -46,7 +44,7 @@ def transfer() -> Answer:
 
 @pages_transfer.get('/transfer/export')
 @needs('transfer.export')
-def export() -> Answer:
+def export() -> ResponseReturnValue:
     return export_answer(request.args.get('format') == 'csv', download=True)
 
 
@@ -54,7 +52,7 @@ def export() -> Answer:
 # The CSRF token is checked below, once the body is known not to be larger than an import takes.
 @csrf.exempt
 @needs('transfer.import')
-def preview() -> Answer:
+def preview() -> ResponseReturnValue:
     limit = _limit()
     request.max_content_length = limit + FORM_OVERHEAD
     try:
@@ -90,7 +88,7 @@ def preview() -> Answer:
 
 @pages_transfer.post('/transfer/apply')
 @needs('transfer.import')
-def apply() -> Answer:
+def apply() -> ResponseReturnValue:
     pending = session.get(PENDING_KEY)
     upload_id = request.form.get('upload', '')
     if not isinstance(pending, dict) or pending.get('id') != upload_id:
@@ -138,13 +136,13 @@ def _limit_text(limit: int) -> str:
     return f'{limit} bytes ({mebibytes:.3g} MiB)' if mebibytes >= 1 else f'{limit} bytes'
 
 
-def _too_large(limit: int) -> Answer:
+def _too_large(limit: int) -> ResponseReturnValue:
     return _page(error=f'The file is too large: an import takes at most {_limit_text(limit)}, as '
                        f'{MAX_IMPORT_ENV} says.', status=413)
 
 
 def _page(*, report: ImportReport | None = None, error: str | None = None, on_conflict: str = 'fail',
-          filename: str | None = None, upload_id: str | None = None, status: int = 200) -> Answer:
+          filename: str | None = None, upload_id: str | None = None, status: int = 200) -> ResponseReturnValue:
     context: dict[str, Any] = {
         'report': report, 'error': error, 'on_conflict': on_conflict, 'on_conflict_choices': ON_CONFLICT,
         'on_conflict_help': ImportQuery.model_fields['on_conflict'].description,

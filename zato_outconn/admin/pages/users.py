@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_user
 from werkzeug.wrappers import Response
 
@@ -25,8 +26,6 @@ from zato_outconn.store.tokens import MAX_EXPIRES_DAYS
 from zato_outconn.store.users import MIN_PASSWORD_LENGTH, check_new_password
 
 pages_users = Blueprint('pages_users', __name__)
-
-Answer = str | tuple[str, int] | Response
 
 # What each role may do, as the role select's help says it.
 ROLE_HELP = '; '.join(f'{role}: {", ".join(sorted(ROLES[role]))}' for role in ROLE_NAMES)
@@ -46,13 +45,13 @@ TOKEN_INPUTS = ('name', 'role', 'expires_days')
 
 @pages_users.get('/users')
 @needs('users.manage')
-def list_users() -> Answer:
+def list_users() -> ResponseReturnValue:
     return _users_page()
 
 
 @pages_users.post('/users')
 @needs('users.manage')
-def create_user() -> Answer:
+def create_user() -> ResponseReturnValue:
     form = request.form
     name, role = form.get('name', ''), form.get('role', '')
     errors = _checked(USER_INPUTS, *_principal_checks(name, role), *_password_checks(name))
@@ -69,7 +68,7 @@ def create_user() -> Answer:
 
 @pages_users.post('/users/password')
 @needs('users.manage')
-def set_password() -> Answer:
+def set_password() -> ResponseReturnValue:
     name = request.form.get('name', '')
     errors = _checked(PASSWORD_INPUTS, *_password_checks(name))
     if not errors:
@@ -92,7 +91,7 @@ def set_password() -> Answer:
 
 @pages_users.post('/users/role')
 @needs('users.manage')
-def set_role() -> Answer:
+def set_role() -> ResponseReturnValue:
     name, role = request.form.get('name', ''), request.form.get('role', '')
     try:
         record = current_store().set_user_role(name, role)
@@ -108,7 +107,7 @@ def set_role() -> Answer:
 
 @pages_users.post('/users/delete')
 @needs('users.manage')
-def delete_user() -> Answer:
+def delete_user() -> ResponseReturnValue:
     name = request.form.get('name', '')
     if _is_me(name):
         return _users_page(general='You cannot delete yourself; another admin can.', status=409)
@@ -124,13 +123,13 @@ def delete_user() -> Answer:
 
 @pages_users.get('/users/tokens')
 @needs('users.manage')
-def list_tokens() -> Answer:
+def list_tokens() -> ResponseReturnValue:
     return _tokens_page()
 
 
 @pages_users.post('/users/tokens')
 @needs('users.manage')
-def create_token() -> Answer:
+def create_token() -> ResponseReturnValue:
     form = request.form
     name, role, days = form.get('name', ''), form.get('role', ''), form.get('expires_days', '').strip()
     expires_days: list[int | None] = [None]
@@ -158,7 +157,7 @@ def create_token() -> Answer:
 
 @pages_users.post('/users/tokens/revoke')
 @needs('users.manage')
-def revoke_token() -> Answer:
+def revoke_token() -> ResponseReturnValue:
     name = request.form.get('name', '')
     try:
         current_store().revoke_token(name)
@@ -202,7 +201,7 @@ def _is_me(name: str) -> bool:
 
 def _users_page(*, errors: FormErrors | None = None, values: dict[str, str] | None = None,
                 password_errors: FormErrors | None = None, password_values: dict[str, str] | None = None,
-                general: str | None = None, status: int = 200) -> Answer:
+                general: str | None = None, status: int = 200) -> ResponseReturnValue:
     principal = signed_in()
     return page('users/users.html', users=current_store().list_users(), me=principal.name if principal else None,
                 roles=ROLE_NAMES, help=HELP, errors=errors or FormErrors(), values=values or {'role': 'viewer'},
@@ -215,5 +214,5 @@ def _tokens_context(**context: Any) -> dict[str, Any]:
             'values': {'role': 'viewer'}, 'general': None, 'new_token': None, 'new_record': None, **context}
 
 
-def _tokens_page(*, status: int = 200, **context: Any) -> Answer:
+def _tokens_page(*, status: int = 200, **context: Any) -> ResponseReturnValue:
     return page('users/tokens.html', **_tokens_context(**context)), status
