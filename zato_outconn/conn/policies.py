@@ -4,10 +4,12 @@ A connection with none of them set (max_retries, breaker_threshold and rate_limi
 ``Policies`` at all, and its calls pay nothing for them. Otherwise each call runs here:
 
 1. The whole call, every attempt and every wait between them, is bounded by its total deadline
-   (total_timeout, or its default from the timeouts): it is armed once for the call, and each
-   attempt's own send ends by it too (``wire.deadline`` nests them). A wait, for a rate-limit token
-   or before a retry, that would end past the deadline is not taken: the call ends at once instead,
-   with ``RateLimited``, ``RetriesExhausted``, or the last answer (see below).
+   (total_timeout, or its default from the timeouts), counted from the call's start. An attempt
+   after a wait (for a rate-limit token, or before a retry) is sent within what is left of it
+   (``wire.deadline`` nests the attempt's own deadline in the call's); a first attempt that did not
+   wait arms its deadline itself, as a call without policies does, so that it pays nothing more. A
+   wait that would end past the deadline is not taken: the call ends at once instead, with
+   ``RateLimited``, ``RetriesExhausted``, or the last answer (see below).
 2. Before each attempt the breaker is asked (``CircuitOpen`` at once, nothing sent) and a token
    taken from the bucket. Each attempt's outcome is the breaker's verdict: a transport error or a
    5xx answer fails, any other answer succeeds, and an error of the caller's input decides nothing.
@@ -84,30 +86,27 @@ class Policies:
 
     def run(self, attempt: Attempt, request: OutgoingRequest, call: Call, total: float) -> requests.Response:
         """Make the call's attempts within ``total`` seconds, as the module says."""
-        armed, token = deadline.arm(total)
-        try:
-            return self._run(attempt, request, call, armed)
-        finally:
-            deadline.disarm(armed, token)
-
-    def _run(self, attempt: Attempt, request: OutgoingRequest, call: Call,
-             armed: deadline.Deadline) -> requests.Response:
+        at = monotonic() + total
         retry = self.retry if self.retry is not None and replayable(request) else None
         method = request.method
         last: CallError | None = None
         number = 0
         while True:
             number += 1
-            ticket = self._admit(call, armed, last)
+            ticket, waited = self._admit(call, at, total, last)
             verdict: bool | None = None
             try:
-                response = attempt(request, call, number)
+                if number == 1 and not waited:
+                    # The usual call: its one send arms the deadline itself, from about now.
+                    response = attempt(request, call, number)
+                else:
+                    response = _bounded(attempt, request, call, number, at, total)
             except CallError as error:
                 # A transport error fails the breaker's count; the caller's input decides nothing.
                 verdict = True if isinstance(error, TransportError) else None
                 if retry is None or not retry.retries_error(error, method):
                     raise
-                wait, stop = _next_wait(retry, number, None, armed)
+                wait, stop = _next_wait(retry, number, None, at, total)
                 if wait is None:
                     tried = 'the attempt' if number == 1 else f'all {number} attempts'
                     raise RetriesExhausted(f'{tried} failed, the last: {error.message}; {stop}', attempts=number,
@@ -117,7 +116,7 @@ class Policies:
                 verdict = response.status_code >= 500
                 if retry is None or not retry.retries_answer(response, method):
                     return response
-                wait, stop = _next_wait(retry, number, response, armed)
+                wait, stop = _next_wait(retry, number, response, at, total)
                 if wait is None:
                     logger.warning('%s %s %s attempt %d answered %s, which is the answer: %s cid=%s', self.name,
                                    method, call.url, number, response.status_code, stop, call.cid)
@@ -133,8 +132,9 @@ class Policies:
             # time.sleep looked up at the call, so that gevent's patching, made after this import, holds.
             time.sleep(wait)
 
-    def _admit(self, call: Call, armed: deadline.Deadline, last: CallError | None) -> int:
-        """The breaker's ticket for an attempt about to go, once it has its rate-limit token."""
+    def _admit(self, call: Call, at: float, total: float, last: CallError | None) -> tuple[int, bool]:
+        """The breaker's ticket for an attempt about to go, once it has its rate-limit token, and
+        whether it waited for that token."""
         ticket = GO
         breaker = self.breaker
         if breaker is not None:
@@ -142,18 +142,20 @@ class Policies:
             if ticket == REFUSED:
                 raise CircuitOpen(breaker.refusal(), **call.context()) from last
         bucket = self.bucket
-        if bucket is not None:
-            try:
-                admitted = bucket.take(armed.at)
-            except BaseException:
-                self._judge(ticket, None)
-                raise
-            if not admitted:
-                self._judge(ticket, None)
-                raise RateLimited(f'no call may go within the total timeout of {armed.seconds:g} s: the connection '
-                                  f'allows {self.rate} calls a second in this process (rate_limit)',
-                                  **call.context()) from last
-        return ticket
+        if bucket is None:
+            return ticket, False
+        try:
+            # A token that came with almost nothing of the deadline left would admit a call bound to
+            # time out: one must come with a tenth of the total left (a second at most).
+            waited = bucket.take(at - min(total / 10, 1.0))
+        except BaseException:
+            self._judge(ticket, None)
+            raise
+        if waited is None:
+            self._judge(ticket, None)
+            raise RateLimited(f'no call may go within the total timeout of {total:g} s: the connection allows '
+                              f'{self.rate} calls a second in this process (rate_limit)', **call.context()) from last
+        return ticket, waited > 0
 
     def _judge(self, ticket: int, failed: bool | None) -> None:
         breaker = self.breaker
@@ -167,18 +169,30 @@ class Policies:
             breaker.succeeded(ticket)
 
 
-def _next_wait(retry: RetryPolicy, number: int, response: requests.Response | None,
-               armed: deadline.Deadline) -> tuple[float | None, str]:
+def _next_wait(retry: RetryPolicy, number: int, response: requests.Response | None, at: float,
+               total: float) -> tuple[float | None, str]:
     """The wait before the next attempt, or None and why there is none."""
     if number > retry.max_retries:
         return None, f'max_retries ({retry.max_retries}) reached'
     wait = retry.wait(number, response)
     if wait is None:
         return None, f"the server's Retry-After asks for more than retry_after_max ({retry.after_max:g} s)"
-    if monotonic() + wait >= armed.at:
+    if monotonic() + wait >= at:
         # Not slept at all: the call ends now rather than at its deadline with nothing more to show.
-        return None, f'a wait of {wait:.3f} s would pass the total timeout of {armed.seconds:g} s'
+        return None, f'a wait of {wait:.3f} s would pass the total timeout of {total:g} s'
     return wait, ''
+
+
+def _bounded(attempt: Attempt, request: OutgoingRequest, call: Call, number: int, at: float,
+             total: float) -> requests.Response:
+    """An attempt after a wait: its send ends by the deadline of the whole call, which its errors name."""
+    armed, token = deadline.arm(max(at - monotonic(), 0.001))
+    # The attempt's own deadline is nested in this one and takes its figure: the call's total_timeout.
+    armed.seconds = total
+    try:
+        return attempt(request, call, number)
+    finally:
+        deadline.disarm(armed, token)
 
 
 def _shared(owner: Any, kind: str, config: OutconnConfig, settings: Any, make: Callable[[], Any]) -> Any:

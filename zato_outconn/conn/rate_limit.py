@@ -4,8 +4,9 @@ The bucket holds at most a second's worth of tokens, so that a quiet connection 
 of ``rate_limit`` calls at once; past that, calls are spaced ``1 / rate_limit`` seconds apart.
 A caller that finds no token reserves the next one to come (the bucket goes below zero) and sleeps
 until it is due, so that waiting callers go in the order they came and none is starved. A caller
-whose token would come after its deadline reserves nothing and is refused at once (``RateLimited``)
-rather than sleeping for nothing. Sleeping is ``time.sleep``, which gevent's patching makes cooperative.
+whose token would come after its deadline (less a tenth of its total timeout, a second at most,
+left for the call it admits) reserves nothing and is refused at once (``RateLimited``) rather than
+sleeping for nothing. Sleeping is ``time.sleep``, which gevent's patching makes cooperative.
 """
 
 from __future__ import annotations
@@ -41,12 +42,10 @@ class TokenBucket:
             self._tokens = tokens - 1
             return wait
 
-    def take(self, until: float) -> bool:
-        """Wait for a token; False, at once, if none would come by ``until``."""
+    def take(self, until: float) -> float | None:
+        """Wait for a token and say how long that took; None, at once, if none would come by ``until``."""
         wait = self.reserve(until)
-        if wait is None:
-            return False
         if wait:
             # time.sleep looked up at the call, so that gevent's patching, made after this import, holds.
             time.sleep(wait)
-        return True
+        return wait
