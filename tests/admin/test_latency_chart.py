@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta, timezone
 
-from zato_outconn.admin.pages.latency_chart import FAIL_COLOUR, HEIGHT, OK_COLOUR, TOP, latency_chart
+from zato_outconn.admin.pages.latency_chart import FAIL_COLOUR, HEIGHT, OK_COLOUR, TOP, latency_chart, ping_summary
 from zato_outconn.store.pings import PingRecord
 
 SVG = '{http://www.w3.org/2000/svg}'
@@ -52,3 +52,10 @@ def test_no_inline_style_and_every_text_escaped() -> None:
 
 def test_no_pings_say_so() -> None:
     assert str(latency_chart([])) == '<p class="muted">No pings yet.</p>'
+
+
+def test_the_summary_says_the_chart_in_words() -> None:
+    pings = [ping(4, 0.3, ok=False, error='timed out'), ping(3, 0.004), ping(2, 0.02), ping(1, 1.25)]
+    assert ping_summary(pings) == '4 pings, 1 failed; median 20 ms, slowest 1.25 s; the last failed.'
+    assert ping_summary([ping(1, 0.0, ok=False)]) == '1 ping, 1 failed; none answered; the last failed.'
+    assert ping_summary([]) == ''

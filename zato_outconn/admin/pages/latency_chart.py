@@ -77,6 +77,17 @@ def latency_chart(pings: Sequence[PingRecord]) -> Markup:
     return Markup(''.join(parts))
 
 
+def ping_summary(pings: Sequence[PingRecord]) -> str:
+    """The chart in words (newest first, as the store gives them): how many failed, typical and worst times."""
+    if not pings:
+        return ''
+    failed = sum(1 for ping in pings if not ping.ok)
+    times = sorted(ping.elapsed for ping in pings if ping.ok)
+    typical = f'median {_seconds(times[len(times) // 2])}, slowest {_seconds(times[-1])}' if times else 'none answered'
+    last = 'answered' if pings[0].ok else 'failed'
+    return f'{len(pings)} ping{"" if len(pings) == 1 else "s"}, {failed} failed; {typical}; the last {last}.'
+
+
 def _seconds(value: float) -> str:
     if value >= 1:
         return f'{value:.2f} s'

@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 
 from zato_outconn.admin.auth import current_store
 from zato_outconn.admin.pages.forms import errors_by_field, form_fields, posted
-from zato_outconn.admin.pages.latency_chart import latency_chart
+from zato_outconn.admin.pages.latency_chart import latency_chart, ping_summary
 from zato_outconn.admin.pages.outconn_actions import history, ping, rollback
 from zato_outconn.admin.pages.view import can, local_path, needs, page
 from zato_outconn.admin.schemas import MAX_LIMIT
@@ -110,7 +110,7 @@ def _form(template_values: dict[str, Any], *, record: OutconnRecord | None, erro
     pings = current_store().recent_pings(record.id) if record is not None else []
     shown = sections(record.config.transport if record is not None else None)
     return page('outconns/form.html', record=record, fields=fields, sections=shown, errors=errors,
-                chart=latency_chart(pings), pings=pings[:10], writable=can('outconn.write')), status
+                chart=latency_chart(pings), summary=ping_summary(pings), pings=pings[:10], writable=can('outconn.write')), status
 
 
 @pages_outconns.get('/outconns/new')
