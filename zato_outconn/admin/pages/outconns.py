@@ -110,7 +110,8 @@ def _form(template_values: dict[str, Any], *, record: OutconnRecord | None, erro
     pings = current_store().recent_pings(record.id) if record is not None else []
     shown = sections(record.config.transport if record is not None else None)
     return page('outconns/form.html', record=record, fields=fields, sections=shown, errors=errors,
-                chart=latency_chart(pings), summary=ping_summary(pings), pings=pings[:10], writable=can('outconn.write')), status
+                chart=latency_chart(pings), summary=ping_summary(pings), pings=pings[:10],
+                writable=can('outconn.write')), status
 
 
 @pages_outconns.get('/outconns/new')
