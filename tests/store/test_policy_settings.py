@@ -126,3 +126,17 @@ def test_zero_waits_are_allowed() -> None:
 def test_empty_lists_retry_nothing_but_what_was_never_sent() -> None:
     config = OutconnConfig(name='CRM', host='http://crm.example.com', retry_on_status='', retry_methods='')
     assert config.retry_statuses == frozenset() and config.retried_methods == frozenset()
+
+
+def test_the_lists_may_be_given_as_lists_or_one_status_as_a_number() -> None:
+    config = OutconnConfig(name='CRM', host='http://crm.example.com', retry_on_status=[503, '429'],
+                           retry_methods=['put', 'GET'])
+    assert (config.retry_on_status, config.retry_methods) == ('429,503', 'GET,PUT')
+    assert OutconnConfig(name='CRM', host='http://crm.example.com', retry_on_status=503).retry_on_status == '503'
+
+
+@pytest.mark.parametrize('value', ['²', '٣٠٣', True, '99999999999999999999'])
+def test_statuses_are_ascii_numbers_in_range(value: object) -> None:
+    with pytest.raises(ConfigError) as caught:
+        OutconnConfig(name='CRM', host='http://crm.example.com', retry_on_status=value)
+    assert caught.value.field == 'retry_on_status'

@@ -81,13 +81,15 @@ def _check_method(field: str, value: object) -> str:
 
 def _check_statuses(field: str, value: object) -> str:
     """HTTP status codes separated by commas or spaces, kept as one canonical text: 429,502,503,504."""
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    elif isinstance(value, list | tuple | set | frozenset):
         value = ','.join(str(item) for item in value)
     if not isinstance(value, str):
         raise ConfigError(field, f'must be HTTP status codes separated by commas, e.g. 429,503; got {value!r}')
     codes = set()
     for item in value.replace(',', ' ').split():
-        if not item.isdigit() or not 100 <= int(item) <= 599:
+        if not (item.isascii() and item.isdigit()) or not 100 <= int(item) <= 599:
             raise ConfigError(field, f'must be HTTP status codes (100-599) separated by commas, e.g. 429,503; '
                                      f'got {item!r}')
         codes.add(int(item))
