@@ -137,6 +137,11 @@ def test_an_edit_saves_what_changed_and_refuses_a_stale_form(pages: Pages) -> No
     assert bad.status_code == 422 and len(form_errors(bad.get_data(as_text=True))) == 2
     assert pages.store.outconn_by_id(outconn_id).version == 1
 
+    # An error of a setting the form has no input for is said above it, in full.
+    soap_only = pages.submit(page, page, form | {'soap_action': 'urn:get'})
+    assert soap_only.status_code == 422
+    assert '<p class="error">soap_action is used by soap connections only</p>' in soap_only.get_data(as_text=True)
+
     saved = pages.submit(page, page, form | {'read_timeout': '5', 'is_active': 'false'})
     assert saved.status_code == 302
     record = pages.store.outconn_by_id(outconn_id)

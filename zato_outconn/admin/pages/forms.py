@@ -77,14 +77,6 @@ def posted(model: type[ConfigModel], form: MultiDict[str, str], names: Iterable[
             if name in form or kind_of(model, name) == 'checkbox'}
 
 
-def errors_by_field(errors: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-    """ConfigError.errors as the field macro reads them: every message of each setting."""
-    by_field: dict[str, list[str]] = {}
-    for field, message in errors:
-        by_field.setdefault(field or '', []).append(message)
-    return by_field
-
-
 def _shown(value: Any) -> Any:
     # 10.0 seconds reads better as 10; a bool stays a bool for the checkbox.
     if isinstance(value, float) and value.is_integer():

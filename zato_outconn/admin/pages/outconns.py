@@ -16,7 +16,8 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from zato_outconn.admin.auth import current_store
-from zato_outconn.admin.pages.forms import errors_by_field, form_fields, posted
+from zato_outconn.admin.pages.form_errors import FormErrors
+from zato_outconn.admin.pages.forms import form_fields, posted
 from zato_outconn.admin.pages.latency_chart import latency_chart, ping_summary
 from zato_outconn.admin.pages.outconn_actions import history, ping, rollback
 from zato_outconn.admin.pages.view import can, local_path, needs, page
@@ -103,15 +104,26 @@ def _security_choices() -> list[str | None]:
     return [None, *(record.config.name for record in current_store().list_security())]
 
 
-def _form(template_values: dict[str, Any], *, record: OutconnRecord | None, errors: dict[str, list[str]],
+def _form(template_values: dict[str, Any], *, record: OutconnRecord | None, errors: FormErrors,
           status: int = 200) -> ResponseReturnValue:
     choices = {'security': _security_choices()}
     fields = {field.name: field for field in form_fields(OutconnConfig, FIELDS, template_values, choices)}
     pings = current_store().recent_pings(record.id) if record is not None else []
     shown = sections(record.config.transport if record is not None else None)
-    return page('outconns/form.html', record=record, fields=fields, sections=shown, errors=errors,
+    return page('outconns/form.html', record=record, fields=fields, sections=shown, errors=errors.fields,
+                general=errors.general,
                 chart=latency_chart(pings), summary=ping_summary(pings), pings=pings[:10],
                 writable=can('outconn.write')), status
+
+
+def _errors(error: ConfigError, record: OutconnRecord | None) -> FormErrors:
+    # Errors of settings the form has no input for (SOAP's, on a plain-HTTP connection) go on top.
+    shown = {name for _, names in sections(record.config.transport if record else None) for name in names}
+    return FormErrors.of(error, shown)
+
+
+def _name_taken(transport: str) -> FormErrors:
+    return FormErrors({'name': [f'is taken by another {transport} connection; choose another name']})
 
 
 @pages_outconns.get('/outconns/new')
@@ -125,7 +137,7 @@ def new_page() -> ResponseReturnValue:
         values = {**dict(original.config), 'name': f'Copy of {original.config.name}'}
     elif request.args.get('transport') in TRANSPORTS:
         values = {'transport': request.args['transport']}
-    return _form(values, record=None, errors={})
+    return _form(values, record=None, errors=FormErrors())
 
 
 @pages_outconns.post('/outconns/new')
@@ -136,10 +148,9 @@ def create() -> ResponseReturnValue:
     try:
         config = OutconnConfig.from_input(raw)
     except ConfigError as error:
-        return _form(raw, record=None, errors=errors_by_field(error.errors), status=422)
+        return _form(raw, record=None, errors=_errors(error, None), status=422)
     if store.outconn_name_taken(config.transport, config.name):
-        return _form(raw, record=None, errors={'name': [f'is taken by another {config.transport} connection; '
-                                                        'choose another name']}, status=409)
+        return _form(raw, record=None, errors=_name_taken(config.transport), status=409)
     record = store.create_outconn(config)
     flash(f'Created {record.config.name}.', 'ok')
     return redirect(url_for('.edit_page', outconn_id=record.id))
@@ -149,7 +160,7 @@ def create() -> ResponseReturnValue:
 @needs('outconn.read')
 def edit_page(outconn_id: int) -> ResponseReturnValue:
     record = current_store().outconn_by_id(outconn_id)
-    return _form(dict(record.config), record=record, errors={})
+    return _form(dict(record.config), record=record, errors=FormErrors())
 
 
 @pages_outconns.post('/outconns/<int:outconn_id>')
@@ -163,15 +174,14 @@ def save(outconn_id: int) -> ResponseReturnValue:
     try:
         config = record.config.with_changes(raw)
     except ConfigError as error:
-        return _form(shown, record=record, errors=errors_by_field(error.errors), status=422)
+        return _form(shown, record=record, errors=_errors(error, record), status=422)
     changes = {name: getattr(config, name) for name in EDITABLE if getattr(config, name) != getattr(record.config,
                                                                                                      name)}
     if not changes:
         flash('Nothing changed.', 'info')
         return redirect(url_for('.edit_page', outconn_id=outconn_id))
     if 'name' in changes and store.outconn_name_taken(config.transport, config.name):
-        return _form(shown, record=record, status=409, errors={
-            'name': [f'is taken by another {config.transport} connection; choose another name']})
+        return _form(shown, record=record, errors=_name_taken(config.transport), status=409)
     try:
         store.edit_outconn_by_id(outconn_id, changes, expected_version=int(version) if version.isdigit() else None)
     except Conflict:
