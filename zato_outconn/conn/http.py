@@ -204,11 +204,7 @@ class HTTPConnection:
                 raise Inactive('the connection is inactive; activate it to call it', **call.context())
             if self._policies is None or not policies:
                 return self._attempt(request, call, 0)
-            total = self._limits.total
-            if 'timeout' in request.extras and self.config.total_timeout is None:
-                # The default total follows the timeouts the call was given.
-                total = TOTAL_TIMEOUT_FACTOR * sum(request.extras['timeout'])
-            return self._policies.run(self._attempt, request, call, total)
+            return self._policies.run(self._attempt, request, call, self._total_of(request))
         except CallError as error:
             # Once per call, whatever its attempts: the error its caller gets.
             metrics.count_error(self.name, type(error).__name__)
@@ -223,7 +219,7 @@ class HTTPConnection:
                 opened = self._open()
                 self._inflight += 1
         except CallError as error:
-            self._failed(error, call, start)
+            self._failed(error, call, start, attempt)
             raise
         try:
             settings = opened.settings
@@ -231,9 +227,8 @@ class HTTPConnection:
             if request.extras.keys() & _SEND_OVERRIDES:
                 settings = {**settings, **{key: request.extras[key] for key in _SEND_OVERRIDES
                                            if key in request.extras}}
-                if 'timeout' in request.extras and self.config.total_timeout is None:
-                    # The default total follows the timeouts the call was given.
-                    limits = Limits(TOTAL_TIMEOUT_FACTOR * sum(settings['timeout']), limits.max_response_size)
+                if 'timeout' in request.extras:
+                    limits = Limits(self._total_of(request), limits.max_response_size)
             try:
                 prepared = self._preparer.prepare(request, call, self._plan.auth)
                 route = opened.route if not request.extras.keys() & _FULL_SEND_EXTRAS else None
@@ -275,6 +270,13 @@ class HTTPConnection:
                 self._inflight -= 1
                 if self._retired and not self._inflight:
                     self._release()
+
+    def _total_of(self, request: OutgoingRequest) -> float:
+        """Seconds the whole call may take: total_timeout, or its default from the call's own timeouts."""
+        if 'timeout' in request.extras and self.config.total_timeout is None:
+            connect, read = request.extras['timeout']
+            return float(TOTAL_TIMEOUT_FACTOR * (connect + read))
+        return self._limits.total
 
     def _call(self, method: str, url: str, cid: str) -> Call:
         """What names this call in its errors and log lines: the cid shown escaped, so that one with a
