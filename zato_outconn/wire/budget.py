@@ -44,7 +44,7 @@ class SocketBudget:
     in flight could wait for places that the newer generation's idle sockets keep.
     """
 
-    __slots__ = ('__weakref__', '_condition', '_events', '_idle', '_open', '_queue', 'size', 'whose')
+    __slots__ = ('__weakref__', '_condition', '_events', '_idle', '_newest', '_open', '_queue', 'size', 'whose')
 
     def __init__(self, size: int, whose: str = 'of the connection') -> None:
         self.size = size
@@ -57,6 +57,8 @@ class SocketBudget:
         self._condition = threading.Condition(threading.Lock())
         # The pools that may hold idle sockets, the one whose socket went idle longest ago first.
         self._idle: OrderedDict[int, weakref.ref[IdleSockets]] = OrderedDict()
+        # The last of those (its reference), or None: read without the lock by went_idle.
+        self._newest: weakref.ref[IdleSockets] | None = None
 
     @property
     def waiting(self) -> int:
@@ -110,13 +112,22 @@ class SocketBudget:
 
     def went_idle(self, pool: IdleSockets) -> None:
         """A socket went back to this pool: one waiting for a place may now close it."""
+        newest = self._newest
+        if newest is not None and newest() is pool and not self._queue:
+            # Most calls hand a socket back to the pool that did so last, with nobody waiting: it is
+            # last in line already, and no lock is taken. A pool taken out of the line has stopped
+            # being the newest by then (see _close_an_idle_socket), and its socket was put back
+            # before this look, so that whoever took it out sees that socket.
+            return
         key = id(pool)
         with self._condition:
             idle = self._idle
-            if key in idle:
-                idle.move_to_end(key)
-            else:
-                idle[key] = weakref.ref(pool)
+            ref = idle.get(key)
+            if ref is None or ref() is not pool:
+                # New, or a pool gone whose id this one has now.
+                ref = idle[key] = weakref.ref(pool)
+            idle.move_to_end(key)
+            self._newest = ref
             if self._queue:
                 self._events += 1
                 self._condition.notify_all()
@@ -134,6 +145,7 @@ class SocketBudget:
                 if not self._idle:
                     return False
                 key, ref = self._idle.popitem(last=False)
+                self._newest = self._last_in_line()
             pool = ref()
             if pool is not None and pool.close_one_idle():
                 with self._condition:
@@ -141,7 +153,12 @@ class SocketBudget:
                     if key not in self._idle:
                         self._idle[key] = ref
                         self._idle.move_to_end(key, last=False)
+                        self._newest = self._last_in_line()
                 return True
+
+    def _last_in_line(self) -> weakref.ref[IdleSockets] | None:
+        """The reference of the pool whose socket went idle last; the caller holds the lock."""
+        return self._idle[next(reversed(self._idle))] if self._idle else None
 
 
 class IdleSockets(Protocol):
