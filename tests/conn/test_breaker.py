@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from zato_outconn import CircuitOpen, ConnectError, RequestError, Runtime
+from zato_outconn import CircuitOpen, ConnectError, RateLimited, RequestError, Runtime
 from zato_outconn.config import OutconnConfig
 from zato_outconn.conn.breaker import CLOSED, HALF_OPEN, OPEN
 from zato_outconn.conn.policies import circuits
@@ -194,3 +194,24 @@ def test_an_edit_of_the_breaker_settings_starts_a_closed_circuit(runtime: Runtim
     conn(breaker_threshold=1, breaker_reset=30).get('cid')
     runtime.store.edit_outconn('plain_http', 'CRM', {'breaker_threshold': 2})
     assert runtime.outgoing.plain_http['CRM'].conn.get('cid').status_code == 200
+
+
+def test_an_edit_of_the_host_starts_a_closed_circuit(runtime: Runtime, server: ScriptedServer, conn: Any) -> None:
+    server.answer(FAILING, otherwise=FINE)
+    conn(breaker_threshold=1, breaker_reset=30, host=f'http://localhost:{server.port}').get('cid')
+    runtime.store.edit_outconn('plain_http', 'CRM', {'host': server.url})
+    assert runtime.outgoing.plain_http['CRM'].conn.get('cid').status_code == 200
+
+
+def test_a_rate_limited_trial_hands_the_trial_on(server: ScriptedServer, conn: Any) -> None:
+    server.answer(FAILING, otherwise=FINE)
+    get = conn(breaker_threshold=1, breaker_reset=0.2, rate_limit=1, total_timeout=0.5).get
+    get('cid-open')
+    time.sleep(0.25)
+    # Past breaker_reset, but the bucket's one token went to the call that opened the circuit.
+    with pytest.raises(RateLimited):
+        get('cid-limited')
+    assert state() == OPEN
+    time.sleep(0.8)
+    assert get('cid-trial').status_code == 200
+    assert state() == CLOSED
