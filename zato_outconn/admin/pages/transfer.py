@@ -29,6 +29,8 @@ pages_transfer = Blueprint('pages_transfer', __name__)
 PENDING_KEY = 'pending_import'
 # Room for the form's other fields and the multipart framing around a file of the largest size taken.
 FORM_OVERHEAD = 64 * 1024
+# The longest file name a page shows and the session keeps.
+SHOWN_NAME = 100
 # How a report names what each item did, or would do.
 DONE = {'create': 'created', 'update': 'updated', 'unchanged': 'unchanged', 'skip': 'skipped'}
 WOULD = {'create': 'would create', 'update': 'would update', 'unchanged': 'unchanged', 'skip': 'would skip'}
@@ -75,15 +77,18 @@ def preview() -> ResponseReturnValue:
     except ConfigError as error:
         return _page(error=str(error), on_conflict=on_conflict, status=422)
     if report.errors:
-        return _page(report=report, on_conflict=on_conflict, filename=upload.filename, status=422)
+        return _page(report=report, on_conflict=on_conflict, filename=_shown_name(upload.filename), status=422)
     uploads = PendingUploads.of_app()
     previous = session.get(PENDING_KEY)
     if isinstance(previous, dict):
         uploads.discard(str(previous.get('id', '')))
-    upload_id = uploads.keep(data)
-    session[PENDING_KEY] = {'id': upload_id, 'on_conflict': on_conflict, 'filename': upload.filename,
-                            'csv': as_csv}
-    return _page(report=report, on_conflict=on_conflict, filename=upload.filename, upload_id=upload_id)
+    try:
+        upload_id = uploads.keep(data)
+    except ConfigError as error:
+        return _folder_refused(error)
+    filename = _shown_name(upload.filename)
+    session[PENDING_KEY] = {'id': upload_id, 'on_conflict': on_conflict, 'filename': filename, 'csv': as_csv}
+    return _page(report=report, on_conflict=on_conflict, filename=filename, upload_id=upload_id)
 
 
 @pages_transfer.post('/transfer/apply')
@@ -95,9 +100,10 @@ def apply() -> ResponseReturnValue:
         return _page(error='That preview is no longer waiting to be applied (it was applied, or another file was '
                            'previewed since); upload the file again', status=409)
     session.pop(PENDING_KEY, None)
-    uploads = PendingUploads.of_app()
-    data = uploads.read(upload_id)
-    uploads.discard(upload_id)
+    try:
+        data = PendingUploads.of_app().take(upload_id)
+    except ConfigError as error:
+        return _folder_refused(error)
     on_conflict, filename = str(pending['on_conflict']), str(pending['filename'])
     if data is None:
         return _page(error='The uploaded file is no longer kept (an upload waits an hour for its Apply); upload it '
@@ -110,6 +116,18 @@ def apply() -> ResponseReturnValue:
         # The database changed since the preview, so that an item no longer goes in.
         return _page(report=report, on_conflict=on_conflict, filename=filename, status=422)
     return _page(report=report, on_conflict=on_conflict, filename=filename)
+
+
+def _shown_name(filename: str | None) -> str:
+    """The file's name as the page and the session keep it: its last part, at most SHOWN_NAME
+    characters (a session cookie of more than 4 KB is dropped by browsers, with the upload it names)."""
+    name = (filename or '').replace('\\', '/').rsplit('/', 1)[-1]
+    return name if len(name) <= SHOWN_NAME else f'{name[:SHOWN_NAME - 1]}\u2026'
+
+
+def _folder_refused(error: ConfigError) -> ResponseReturnValue:
+    # The server's setting is wrong, not the upload: the operator of the server can fix it.
+    return _page(error=f'Uploads cannot be kept: {error}', status=503)
 
 
 def _limit() -> int:
