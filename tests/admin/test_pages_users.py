@@ -191,3 +191,32 @@ def test_someone_not_signed_in_is_sent_to_sign_in_first(pages: Pages) -> None:
     token = pages.token_of('/login')
     answer = pages.client.post('/users/tokens', data={'csrf_token': token, 'name': 'mine', 'role': 'admin'})
     assert answer.status_code == 302 and pages.store.list_tokens() == []
+
+
+@pytest.mark.parametrize('days', ['\u00b2', '\u0663', '1' * 5000, '\uff15'],
+                         ids=['superscript', 'arabic-indic', 'five-thousand-digits', 'full-width'])
+def test_expires_days_that_are_digits_of_no_number_we_take_are_refused_in_place(pages: Pages, days: str) -> None:
+    # str.isdigit() holds for superscripts, other scripts' digits and 5,000 of them, which int() refuses.
+    pages.sign_in('admin', 'root')
+    answer = pages.submit('/users/tokens', '/users/tokens', {'name': 'bot', 'role': 'viewer', 'expires_days': days})
+    assert answer.status_code == 422, answer.get_data(as_text=True)[:300]
+    assert [message.split(' ', 1)[0] for message in form_errors(answer.get_data(as_text=True))] == ['expires_days']
+    assert pages.store.list_tokens() == []
+
+
+def test_an_admin_who_gives_themselves_another_role_lands_on_a_page_they_may_see(pages: Pages) -> None:
+    pages.store.create_user('boss', 'admin', 'Boss-pa55word-1')
+    pages.sign_in('admin', 'root')
+    answer = pages.submit('/users', '/users/role', {'name': 'root', 'role': 'operator'})
+    assert answer.status_code == 303 and answer.headers['Location'] == '/outconns'
+    landed = pages.text('/outconns')
+    assert 'root&#39; now has the role operator' in landed
+    assert pages.get('/users').status_code == 403 and pages.store.get_user('root').role == 'operator'
+
+
+def test_role_and_delete_forms_without_the_csrf_token_are_refused(pages: Pages) -> None:
+    pages.sign_in('admin', 'root')
+    pages.store.create_user('olga', 'viewer', 'Old-pa55word-1')
+    assert pages.submit('/users', '/users/role', {'name': 'olga', 'role': 'admin'}, csrf=False).status_code == 400
+    assert pages.submit('/users', '/users/delete', {'name': 'olga'}, csrf=False).status_code == 400
+    assert pages.store.get_user('olga').role == 'viewer'

@@ -8,6 +8,7 @@ refuses deleting yourself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,9 +17,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_user
 from werkzeug.wrappers import Response
 
-from zato_outconn.admin.auth import SessionUser, current_store
+from zato_outconn.admin.auth import Principal, SessionUser, current_store
 from zato_outconn.admin.pages.form_errors import FormErrors
-from zato_outconn.admin.pages.view import needs, page, signed_in
+from zato_outconn.admin.pages.view import HOME, needs, page, signed_in
 from zato_outconn.config.checks import check_choice, check_int, check_name
 from zato_outconn.config.roles import ROLE_NAMES, ROLES
 from zato_outconn.exceptions import ConfigError, NotFound
@@ -41,6 +42,7 @@ HELP = {
 USER_INPUTS = ('name', 'role', 'password', 'password_again')
 PASSWORD_INPUTS = ('name', 'password', 'password_again')
 TOKEN_INPUTS = ('name', 'role', 'expires_days')
+_DAYS = re.compile(r'[0-9]{1,9}')
 
 
 @pages_users.get('/users')
@@ -99,9 +101,12 @@ def set_role() -> ResponseReturnValue:
         return _users_page(general=str(missing), status=404)
     except ConfigError as error:
         return _users_page(general=error.rule if error.field == 'role' else str(error), status=422)
+    flash(f'{name!r} now has the role {record.role}', 'info')
     if _is_me(name):
         login_user(SessionUser(record))
-    flash(f'{name!r} now has the role {record.role}', 'info')
+        if not Principal('user', record.name, record.role).can('users.manage'):
+            # The users page is no longer yours to see.
+            return redirect(HOME, 303)
     return redirect(url_for('.list_users'), 303)
 
 
@@ -136,7 +141,9 @@ def create_token() -> ResponseReturnValue:
 
     def check_days() -> None:
         if days:
-            if not days.isdigit():
+            # ASCII digits only, and few: str.isdigit() holds for '²', which int() refuses, and int()
+            # refuses a number of more than 4,300 digits.
+            if not _DAYS.fullmatch(days):
                 raise ConfigError('expires_days', f'must be a whole number from 1 to {MAX_EXPIRES_DAYS}')
             expires_days[0] = check_int('expires_days', int(days), 1, MAX_EXPIRES_DAYS)
 
