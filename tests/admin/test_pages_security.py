@@ -235,3 +235,50 @@ def test_an_mtls_definition_takes_its_certificate_and_key_in_pem_and_shows_neith
     body = key_pem.splitlines()[1]
     assert all(body not in text and other_key.splitlines()[1] not in text and cert_pem.splitlines()[1] not in text
                for text in pages.seen)
+
+
+def _encrypted(key_pem: str, password: str) -> str:
+    from cryptography.hazmat.primitives import serialization
+
+    key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.BestAvailableEncryption(password.encode())).decode()
+
+
+def _stored_cert(store: Store) -> str:
+    definition, = store.export_document()['security']
+    return str(definition['client_cert'])
+
+
+def test_an_mtls_key_is_replaced_with_its_new_certificate_and_password_in_one_form(pages: Pages) -> None:
+    # A new key checked against the old certificate, or a new certificate against the old key, never
+    # passes: a certificate renewed with a new key is only ever set with it. So is a key's password.
+    ca = trustme.CA()
+    first, second, third = (ca.issue_cert(f'{name}.example.com') for name in ('first', 'second', 'third'))
+    pem = [(issued.cert_chain_pems[0].bytes().decode(), issued.private_key_pem.bytes().decode())
+           for issued in (first, second, third)]
+    pages.sign_in('admin')
+    security_id = _definition(pages.store, 'client', sec_type='mtls', username=None, client_cert=pem[0][0],
+                              secret=pem[0][1])
+    page, action = f'/security/{security_id}', f'/security/{security_id}/secret'
+    key_form = pages.text(page).split(f'action="{action}"')[1].split('</form>')[0]
+    assert 'name="secret"' in key_form and 'name="client_cert"' in key_form and 'name="key_password"' in key_form
+    renewed = pages.submit(page, action, {'secret': pem[1][1], 'client_cert': pem[1][0], 'key_password': ''})
+    assert renewed.status_code == 303, renewed.get_data(as_text=True)
+    assert _stored_secret(pages.store, 'client') == pem[1][1] and _stored_cert(pages.store) == pem[1][0]
+    locked = _encrypted(pem[2][1], 'Key-pa55')
+    assert pages.submit(page, action, {'secret': locked, 'client_cert': pem[2][0], 'key_password': 'Key-pa55'}
+                        ).status_code == 303
+    assert '<dt>key_password set</dt><dd>yes</dd>' in pages.text(page) and _stored_cert(pages.store) == pem[2][0]
+    # A key with no password after one that had one: the stored password goes with the old key.
+    assert pages.submit(page, action, {'secret': pem[1][1], 'client_cert': pem[1][0]}).status_code == 303
+    assert '<dt>key_password set</dt><dd>no</dd>' in pages.text(page)
+    # The key alone, for the certificate stored; a key of another certificate is refused in place.
+    assert pages.submit(page, action, {'secret': pem[1][1]}).status_code == 303
+    wrong = pages.submit(page, action, {'secret': pem[0][1], 'client_cert': ''})
+    assert wrong.status_code == 422
+    assert form_errors(wrong.get_data(as_text=True)) == ['secret the private key does not belong to client_cert']
+    empty = pages.submit(page, action, {'secret': '', 'client_cert': pem[0][0]})
+    assert empty.status_code == 422 and _stored_secret(pages.store, 'client') == pem[1][1]
+    assert all(pair[1].splitlines()[1] not in text and 'Key-pa55' not in text and locked.splitlines()[2] not in text
+               for text in pages.seen for pair in pem)

@@ -17,6 +17,7 @@ from zato_outconn.admin.pages.form_errors import FormErrors
 from zato_outconn.admin.pages.security_form import (
     initial_values,
     inputs,
+    key_companions,
     posted,
     record_values,
     secret_inputs,
@@ -101,12 +102,24 @@ def edit_security(security_id: int) -> ResponseReturnValue:
 def set_secret(security_id: int) -> ResponseReturnValue:
     record = _record(security_id)
     settings = [item.name for item in secret_inputs(record.config.kind)]
+    companions = [item.name for item in key_companions(record.config.kind)]
     try:
-        # Each Set secret form posts one input, named after the setting it sets.
-        setting, value = one_secret({name: request.form[name] for name in settings if name in request.form}, settings)
-        current_store().set_secret(record.config.name, value, setting=setting)
+        if companions and 'secret' in request.form:
+            # The private key's form: the key is stored with the password and certificate given
+            # beside it (a certificate left empty stays), all checked together.
+            setting, value = 'secret', request.form['secret']
+            if not value.strip():
+                raise ConfigError('secret', f'must not be empty; paste the new {record.config.kind.secret_name}')
+            changes = {'secret': value, **{name: request.form.get(name, '') for name in companions}}
+            current_store().edit_security_by_id(security_id, changes)
+        else:
+            # Each other Set secret form posts one input, named after the setting it sets.
+            setting, value = one_secret({name: request.form[name] for name in settings if name in request.form},
+                                        settings)
+            current_store().set_secret(record.config.name, value, setting=setting)
     except ConfigError as error:
-        return _show_page(record, record_values(record), secret_errors=FormErrors.of(error, settings), status=422)
+        return _show_page(record, record_values(record), secret_errors=FormErrors.of(error, settings + companions),
+                          status=422)
     flash('Secret set' if setting == 'secret' else f'{setting} set', 'info')
     return redirect(url_for('.show_security', security_id=security_id), 303)
 
@@ -141,6 +154,7 @@ def _show_page(record: SecurityRecord, values: dict[str, Any], *, errors: FormEr
                status: int = 200) -> ResponseReturnValue:
     kind = record.config.kind
     return page('security/show.html', record=record, kind=kind, view=record.config,
-                inputs=inputs(kind, editing=True), secret_inputs=secret_inputs(kind), values=values,
+                inputs=inputs(kind, editing=True), secret_inputs=secret_inputs(kind),
+                key_companions=key_companions(kind), values=values,
                 errors=errors or FormErrors(), secret_errors=secret_errors or FormErrors(),
                 delete_error=delete_error), status

@@ -96,6 +96,20 @@ def secret_inputs(kind: SecurityType) -> list[Input]:
                   kind.secret_name if name == 'secret' else name, required=True) for name in names]
 
 
+def key_companions(kind: SecurityType) -> list[Input]:
+    """What the private key's **Set secret** form also takes, of a type with a certificate: the key's
+    password and its certificate, both optional. A new key is checked against the certificate and the
+    password it is stored with, so a key renewed with its certificate, or an encrypted key, can only
+    be set together with them."""
+    if _PEM not in kind.settings:
+        return []
+    helps = {'key_password': ' Left empty, the new key has none.',
+             _PEM: ' Give it when it changes with the key; left empty, the stored certificate stays.'}
+    return [Input(name, _input_kind(kind, name), SecurityConfig.help_of(name) + helps[name],
+                  f'{name} of this key' if name == 'key_password' else name)
+            for name in ('key_password', _PEM) if name in kind.settings]
+
+
 def initial_values(kind: SecurityType) -> dict[str, Any]:
     """What a new definition's form starts with: the type's defaults."""
     return {name: kind.defaults.get(name, SecurityConfig.default_of(name)) for name in SecurityConfig.model_fields
