@@ -62,7 +62,9 @@ def _call_rows(figures: dict[str, Any]) -> list[Row]:
             rows.append((f'``conn.get`` / {peer}', 'skipped (not installed)', '', ''))
             continue
         goal = f'<= {goals[peer]:g}' if peer in goals else ''
-        rows.append((f'``conn.get`` / {peer}', f'{ratios[key]:.2f}', 'ratio of medians', goal))
+        cpu = figures.get('cpu_ratios', {}).get(key)
+        beside = 'ratio of medians' + (f'; of CPU per call {cpu:.2f}' if cpu is not None else '')
+        rows.append((f'``conn.get`` / {peer}', f'{ratios[key]:.2f}', beside, goal))
     medians = {client['name']: client['median_us'] for client in figures['clients']}
     rows.append(('``conn.get`` median', f'{medians["zato-outconn"]:.0f} us',
                  f'urllib3 {medians["urllib3"]:.0f} us, raw socket {medians["raw socket"]:.0f} us', ''))
@@ -102,10 +104,15 @@ def _sockets_rows(figures: dict[str, Any]) -> list[Row]:
 
 def _cli_rows(figures: dict[str, Any]) -> list[Row]:
     commands = figures['commands']
-    floor = commands['python -c "import click"']['median_s']
-    return [(f'``zato-outconn {name}``' + (f', {figures["templates"]} templates' if name == 'outconn list' else ''),
-             f'{commands[name]["median_s"]} s', f'``import click`` {floor} s', f'<= {commands[name]["goal_s"]} s')
-            for name in ('--help', 'outconn list')]
+    # What each command is shown beside: the import it cannot do without.
+    floors = {'--help': 'click', 'outconn list': 'sqlalchemy'}
+    rows = []
+    for name, floor in floors.items():
+        what = f'``zato-outconn {name}``' + (f', {figures["templates"]} templates' if name == 'outconn list' else '')
+        seconds = commands['python -c "import ' + floor + '"']['median_s']
+        rows.append((what, f'{commands[name]["median_s"]} s', f'``import {floor}`` {seconds} s',
+                     f'<= {commands[name]["goal_s"]} s'))
+    return rows
 
 
 ROWS: dict[str, Callable[[dict[str, Any]], list[Row]]] = {
