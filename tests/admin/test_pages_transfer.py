@@ -325,3 +325,13 @@ def test_the_page_still_opens_with_an_upload_folder_that_is_not_safe(sqlite_stor
     pages = Pages(make_app(sqlite_store, IMPORT_UPLOAD_FOLDER=str(folder)), sqlite_store)
     pages.sign_in('admin')
     assert 'Download CSV' in pages.text('/transfer')
+
+
+def test_a_csv_saved_by_a_spreadsheet_with_a_byte_order_mark_imports(pages: Pages) -> None:
+    # Excel's "CSV UTF-8" starts the file with a byte order mark, which is no part of the first column's name.
+    _fill(pages.store)
+    pages.sign_in('admin')
+    exported = pages.get('/transfer/export?format=csv').get_data()
+    preview = _upload(pages, b'\xef\xbb\xbf' + exported, 'saved.csv', on_conflict='skip')
+    assert preview.status_code == 200, preview.get_data(as_text=True)
+    assert _results(preview.get_data(as_text=True)) == [('crm-creds', 'would skip'), ('CRM', 'would skip')]

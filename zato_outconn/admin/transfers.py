@@ -44,7 +44,8 @@ def export_answer(as_csv: bool, *, download: bool = False) -> Response:
 def csv_document(data: bytes) -> dict[str, Any]:
     """The export document a CSV export's bytes stand for."""
     try:
-        text = data.decode('utf-8')
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte order mark, which is no column's name.
+        text = data.decode('utf-8-sig')
     except UnicodeDecodeError:
         raise ConfigError('file', 'is not UTF-8 text') from None
     try:
