@@ -313,3 +313,26 @@ def test_ping_reads_the_apis_answer_in_either_json_case(sqlite_store: Store) -> 
         fragment = pages.client.post(f'/outconns/{outconn_id}/ping', headers={
             'X-CSRFToken': pages.token_of('/outconns'), 'HX-Request': 'true'}).get_data(as_text=True)
     assert 'ping-result ok' in fragment and '200 OK' in fragment
+
+
+def test_ids_and_numbers_no_database_holds_are_a_404_or_read_as_none(pages: Pages) -> None:
+    signed_in(pages, 'admin')
+    outconn_id = outconn(pages.store)
+    huge = '9' * 20
+    for path in (f'/outconns/{huge}', f'/outconns/{huge}/history'):
+        answer = pages.get(path)
+        assert answer.status_code == 404 and answer.mimetype == 'text/html', path
+    for action in ('', '/ping', '/delete', '/active', '/rollback'):
+        answer = pages.submit('/outconns', f'/outconns/{huge}{action}', {'is_active': 'false', 'version': '1'})
+        assert answer.status_code == 404 and answer.mimetype == 'text/html', action
+    # Digits int() refuses ('²'), or too many for the databases' integers, are no number at all.
+    for source in ('²', huge):
+        assert 'value="Copy of' not in pages.text(f'/outconns/new?from={source}'), source
+    assert '1 connection' in pages.text('/outconns?page=²')
+    page = f'/outconns/{outconn_id}/history'
+    for version in ('²', huge):
+        refused = pages.submit(page, f'/outconns/{outconn_id}/rollback', {'version': version}, follow_redirects=True)
+        assert 'Not rolled back: version must be a version number' in refused.get_data(as_text=True), version
+    edit = f'/outconns/{outconn_id}'
+    saved = pages.submit(edit, edit, form_of(pages, outconn_id) | {'version': '²', 'read_timeout': '3'})
+    assert saved.status_code == 302 and pages.store.outconn_by_id(outconn_id).config.read_timeout == 3.0

@@ -17,7 +17,7 @@ from flask.wrappers import Response
 from markupsafe import Markup
 
 from zato_outconn.admin.auth import current_store
-from zato_outconn.admin.pages.view import can, needs, page, signed_in
+from zato_outconn.admin.pages.view import can, needs, page, signed_in, whole_number
 from zato_outconn.admin.pinging import ping_saved
 from zato_outconn.exceptions import ConfigError
 from zato_outconn.store.history import HistoryRecord
@@ -81,10 +81,11 @@ def rollback(outconn_id: int) -> ResponseReturnValue:
     store = current_store()
     record = store.outconn_by_id(outconn_id)
     version = request.form.get('version', '')
+    number = whole_number(version)
     try:
-        if not version.isdigit():
-            raise ConfigError('version', f'must be a version number; got {version!r}')
-        updated = store.rollback_outconn(record.config.transport, record.config.name, int(version))
+        if number is None:
+            raise ConfigError('version', f'must be a version number; got {version[:20]!r}')
+        updated = store.rollback_outconn(record.config.transport, record.config.name, number)
     except ConfigError as error:
         flash('Not rolled back: ' + '; '.join(f'{field} {message}' for field, message in error.errors), 'error')
     else:

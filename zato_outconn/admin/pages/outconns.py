@@ -20,7 +20,7 @@ from zato_outconn.admin.pages.form_errors import FormErrors
 from zato_outconn.admin.pages.forms import form_fields, posted
 from zato_outconn.admin.pages.latency_chart import latency_chart, ping_summary
 from zato_outconn.admin.pages.outconn_actions import history, ping, rollback
-from zato_outconn.admin.pages.view import can, local_path, needs, page
+from zato_outconn.admin.pages.view import can, local_path, needs, page, whole_number
 from zato_outconn.admin.schemas import MAX_LIMIT
 from zato_outconn.config import OutconnConfig
 from zato_outconn.config.outconn import SOAP_ONLY, TRANSPORTS
@@ -29,10 +29,11 @@ from zato_outconn.store import OutconnRecord
 from zato_outconn.store.queries import SORT_KEYS
 
 pages_outconns = Blueprint('pages_outconns', __name__)
-pages_outconns.add_url_rule('/outconns/<int:outconn_id>/ping', 'ping', ping, methods=['POST'])
-pages_outconns.add_url_rule('/outconns/<int:outconn_id>/history', 'history', history)
-pages_outconns.add_url_rule('/outconns/<int:outconn_id>/rollback', 'rollback', rollback,
-                            methods=['POST'])
+# A connection's pages; an id past what the databases hold is a 404 like any other that is not there.
+ONE = '/outconns/<row_id:outconn_id>'
+pages_outconns.add_url_rule(f'{ONE}/ping', 'ping', ping, methods=['POST'])
+pages_outconns.add_url_rule(f'{ONE}/history', 'history', history)
+pages_outconns.add_url_rule(f'{ONE}/rollback', 'rollback', rollback, methods=['POST'])
 
 PAGE_SIZE = 25
 # Past it the offset would overflow the databases' integers; nobody pages that far.
@@ -72,9 +73,9 @@ def _list_args() -> dict[str, Any]:
     sort = args.get('sort', 'name')
     if sort.removeprefix('-') not in SORT_KEYS:
         sort = 'name'
-    number = args.get('page', '1')
+    number = whole_number(args.get('page'))
     return {'transport': transport, 'q': args.get('q', '').strip()[:200], 'active': active, 'sort': sort,
-            'page': min(MAX_PAGE, max(1, int(number))) if number.isdigit() and len(number) < 10 else 1}
+            'page': min(MAX_PAGE, max(1, number)) if number is not None else 1}
 
 
 def list_url(state: dict[str, Any], **changes: Any) -> str:
@@ -130,10 +131,10 @@ def _name_taken(transport: str) -> FormErrors:
 @needs('outconn.write')
 def new_page() -> ResponseReturnValue:
     values: dict[str, Any] = {}
-    source = request.args.get('from', '')
-    if source.isdigit():
+    source = whole_number(request.args.get('from'))
+    if source is not None:
         # A duplicate: the source's settings under a new name.
-        original = current_store().outconn_by_id(int(source))
+        original = current_store().outconn_by_id(source)
         values = {**dict(original.config), 'name': f'Copy of {original.config.name}'}
     elif request.args.get('transport') in TRANSPORTS:
         values = {'transport': request.args['transport']}
@@ -156,14 +157,14 @@ def create() -> ResponseReturnValue:
     return redirect(url_for('.edit_page', outconn_id=record.id))
 
 
-@pages_outconns.get('/outconns/<int:outconn_id>')
+@pages_outconns.get(ONE)
 @needs('outconn.read')
 def edit_page(outconn_id: int) -> ResponseReturnValue:
     record = current_store().outconn_by_id(outconn_id)
     return _form(dict(record.config), record=record, errors=FormErrors())
 
 
-@pages_outconns.post('/outconns/<int:outconn_id>')
+@pages_outconns.post(ONE)
 @needs('outconn.write')
 def save(outconn_id: int) -> ResponseReturnValue:
     store = current_store()
@@ -171,6 +172,7 @@ def save(outconn_id: int) -> ResponseReturnValue:
     raw = posted(OutconnConfig, request.form, EDITABLE)
     shown = {**raw, 'transport': record.config.transport}
     version = request.form.get('version', '')
+    expected = whole_number(version)
     try:
         config = record.config.with_changes(raw)
     except ConfigError as error:
@@ -183,7 +185,7 @@ def save(outconn_id: int) -> ResponseReturnValue:
     if 'name' in changes and store.outconn_name_taken(config.transport, config.name):
         return _form(shown, record=record, errors=_name_taken(config.transport), status=409)
     try:
-        store.edit_outconn_by_id(outconn_id, changes, expected_version=int(version) if version.isdigit() else None)
+        store.edit_outconn_by_id(outconn_id, changes, expected_version=expected)
     except Conflict:
         now = store.outconn_by_id(outconn_id)
         flash(f'Not saved: someone else changed {now.config.name} since you opened it (it is at version '
@@ -194,7 +196,7 @@ def save(outconn_id: int) -> ResponseReturnValue:
     return redirect(url_for('.edit_page', outconn_id=outconn_id))
 
 
-@pages_outconns.post('/outconns/<int:outconn_id>/delete')
+@pages_outconns.post(f'{ONE}/delete')
 @needs('outconn.write')
 def delete(outconn_id: int) -> ResponseReturnValue:
     store = current_store()
@@ -204,7 +206,7 @@ def delete(outconn_id: int) -> ResponseReturnValue:
     return redirect(f'/outconns?transport={record.config.transport}')
 
 
-@pages_outconns.post('/outconns/<int:outconn_id>/active')
+@pages_outconns.post(f'{ONE}/active')
 @needs('outconn.write', 'outconn.activate')
 def set_active(outconn_id: int) -> ResponseReturnValue:
     value = request.form.get('is_active')

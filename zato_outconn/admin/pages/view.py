@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import BaseConverter
 
 from zato_outconn.admin.auth import Principal, current_store, login_manager
 from zato_outconn.admin.problems import page_error
@@ -25,6 +27,8 @@ View = TypeVar('View', bound=Callable[..., Any])
 LOGIN_ENDPOINT = 'pages_auth.login'
 # Where / and a sign-in without a next page lead.
 HOME = '/outconns'
+# The largest id or version the databases' integers hold (as the API's routes take, schemas.ROW_ID).
+MAX_NUMBER = 2 ** 31 - 1
 
 
 def signed_in() -> Principal | None:
@@ -83,6 +87,37 @@ def local_path(target: str | None, default: str = HOME) -> str:
     return default
 
 
+def whole_number(text: str | None, maximum: int = MAX_NUMBER) -> int | None:
+    """The number ``text`` spells in ASCII digits, if it is no more than ``maximum``; else None.
+
+    str.isdigit() alone holds for '²', which int() refuses, and a number too large for the databases'
+    integers would fail in the query rather than find nothing.
+    """
+    if text and text.isascii() and text.isdigit() and len(text) <= len(str(maximum)):
+        value = int(text)
+        return value if value <= maximum else None
+    return None
+
+
+class RowIdConverter(BaseConverter):
+    """``<row_id:name>``: the id of a row in a page's path, a 404 page when no row can have it.
+
+    werkzeug's ``int(max=...)`` refuses a large id by matching no rule, which answers 405 when a rule
+    of another method has the same path (a POST to an edit page's address); this says 404 always.
+    """
+
+    regex = r'\d+'
+
+    def to_python(self, value: str) -> int:
+        number = whole_number(value)
+        if number is None:
+            raise NotFound(description=f'Nothing has the id {value[:30]}; ids are whole numbers up to {MAX_NUMBER}.')
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
 def page(template: str, **context: Any) -> str:
     """A page rendered with what every template may use: ``principal`` and ``can``."""
     return render_template(template, **context)
@@ -98,6 +133,7 @@ def check_login_settings(config: Any) -> None:
 
 def install(app: Flask) -> None:
     check_login_settings(app.config)
+    app.url_map.converters['row_id'] = RowIdConverter
     login_manager.login_view = LOGIN_ENDPOINT
     login_manager.login_message = 'Sign in to see this page.'
     login_manager.login_message_category = 'info'
