@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -335,3 +336,29 @@ def test_a_csv_saved_by_a_spreadsheet_with_a_byte_order_mark_imports(pages: Page
     preview = _upload(pages, b'\xef\xbb\xbf' + exported, 'saved.csv', on_conflict='skip')
     assert preview.status_code == 200, preview.get_data(as_text=True)
     assert _results(preview.get_data(as_text=True)) == [('crm-creds', 'would skip'), ('CRM', 'would skip')]
+
+
+def test_an_apply_the_database_refuses_waits_to_be_applied_again(sqlite_url: str, uploads_folder: Path) -> None:
+    # Nothing is written while another session holds the database's write lock: the upload is kept
+    # for the next Apply, rather than lost with the answer that says the database is busy.
+    store = Store(sqlite_url, lock_timeout=0.3)
+    try:
+        pages = Pages(make_app(store, IMPORT_UPLOAD_FOLDER=str(uploads_folder)), store)
+        pages.sign_in('admin')
+        upload_id = _upload_id(_upload(pages, _document({'name': 'A', 'host': 'http://a.example.com'})).get_data(
+            as_text=True))
+        token = pages.token_of('/transfer')
+        holder = sqlite3.connect(str(store.engine.url.database), isolation_level=None)
+        try:
+            holder.execute('BEGIN IMMEDIATE')
+            failed = pages.client.post('/transfer/apply', data={'csrf_token': token, 'upload': upload_id})
+        finally:
+            holder.execute('ROLLBACK')
+            holder.close()
+        assert failed.status_code == 503 and 'busy' in failed.get_data(as_text=True)
+        assert len(list(uploads_folder.iterdir())) == 1 and store.list_outconns() == []
+        again = pages.submit('/transfer', '/transfer/apply', {'upload': upload_id})
+        assert again.status_code == 200, again.get_data(as_text=True)
+        assert store.find_outconn('A') and list(uploads_folder.iterdir()) == []
+    finally:
+        store.close()

@@ -44,11 +44,20 @@ class PendingUploads:
         self._prepare()
         self.sweep()
         upload_id = secrets.token_urlsafe(24)
+        self._write(upload_id, data)
+        return upload_id
+
+    def put_back(self, upload_id: str, data: bytes) -> None:
+        """Keeps again an upload taken for an Apply that failed before writing anything."""
+        if _ID.fullmatch(upload_id):
+            self._prepare()
+            self._write(upload_id, data)
+
+    def _write(self, upload_id: str, data: bytes) -> None:
         # O_EXCL: a file that is already there, planted or not, is never written through.
         descriptor = os.open(self._path(upload_id), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, 'wb') as file:
             file.write(data)
-        return upload_id
 
     def read(self, upload_id: str) -> bytes | None:
         """The upload of this id, or None if there is none (applied, swept, or never kept)."""

@@ -20,7 +20,7 @@ from zato_outconn.admin.pages.import_uploads import PendingUploads
 from zato_outconn.admin.pages.view import needs, page
 from zato_outconn.admin.schemas import ImportQuery
 from zato_outconn.admin.transfers import csv_document, export_answer
-from zato_outconn.exceptions import ConfigError, ImportRefused
+from zato_outconn.exceptions import ConfigError, ImportRefused, StoreError
 from zato_outconn.store.transfer import MAX_IMPORT_ENV, ON_CONFLICT, ImportReport, load
 
 pages_transfer = Blueprint('pages_transfer', __name__)
@@ -100,8 +100,9 @@ def apply() -> ResponseReturnValue:
         return _page(error='That preview is no longer waiting to be applied (it was applied, or another file was '
                            'previewed since); upload the file again', status=409)
     session.pop(PENDING_KEY, None)
+    uploads = PendingUploads.of_app()
     try:
-        data = PendingUploads.of_app().take(upload_id)
+        data = uploads.take(upload_id)
     except ConfigError as error:
         return _folder_refused(error)
     on_conflict, filename = str(pending['on_conflict']), str(pending['filename'])
@@ -112,6 +113,12 @@ def apply() -> ResponseReturnValue:
         report = _import(data, bool(pending['csv']), on_conflict, dry_run=False)
     except ConfigError as error:
         return _page(error=str(error), on_conflict=on_conflict, status=422)
+    except StoreError:
+        # The database failed (busy, or out of reach) and nothing was written: the same preview
+        # may be applied again once it answers, without uploading the file again.
+        uploads.put_back(upload_id, data)
+        session[PENDING_KEY] = pending
+        raise
     if report.errors:
         # The database changed since the preview, so that an item no longer goes in.
         return _page(report=report, on_conflict=on_conflict, filename=filename, status=422)
