@@ -282,3 +282,12 @@ def test_an_mtls_key_is_replaced_with_its_new_certificate_and_password_in_one_fo
     assert empty.status_code == 422 and _stored_secret(pages.store, 'client') == pem[1][1]
     assert all(pair[1].splitlines()[1] not in text and 'Key-pa55' not in text and locked.splitlines()[2] not in text
                for text in pages.seen for pair in pem)
+
+
+def test_an_id_no_row_can_have_is_a_404_page_for_every_method(pages: Pages) -> None:
+    pages.sign_in('admin')
+    token = pages.token_of('/security')
+    for path in ('/security/99999999999', '/security/99999999999/secret', '/security/99999999999/delete'):
+        answer = pages.client.post(path, data={'csrf_token': token, 'name': 'x', 'secret': 'x'})
+        assert answer.status_code == 404, (path, answer.status_code)
+    assert pages.get('/security/99999999999').status_code == 404

@@ -24,15 +24,16 @@ from zato_outconn.admin.pages.security_form import (
     security_type,
     shown_again,
 )
-from zato_outconn.admin.pages.view import needs, page
-from zato_outconn.admin.schemas import ROW_ID, one_secret
+from zato_outconn.admin.pages.view import needs, page, whole_number
+from zato_outconn.admin.schemas import one_secret
 from zato_outconn.config import SEC_TYPES, SECURITY_TYPES, SecurityConfig, SecurityType
 from zato_outconn.exceptions import ConfigError, Conflict, InUse, NotFound
 from zato_outconn.store import SecurityRecord
 
 pages_security = Blueprint('pages_security', __name__)
 
-ONE = f'/security/<{ROW_ID}:security_id>'
+# A definition's pages; an id past what the databases hold is a 404 like any other that is not there.
+ONE = '/security/<row_id:security_id>'
 # What a new definition's form shows before a type is chosen.
 FIRST_TYPE = SEC_TYPES[0]
 
@@ -82,7 +83,7 @@ def edit_security(security_id: int) -> ResponseReturnValue:
     shown = inputs(record.config.kind, editing=True)
     values = posted(request.form, shown)
     # The version the form was made from: an edit of a definition changed since then is refused.
-    expected = request.form.get('version', type=int)
+    expected = whole_number(request.form.get('version'))
     try:
         edited = current_store().edit_security_by_id(security_id, values, expected_version=expected)
     except ConfigError as error:

@@ -8,7 +8,6 @@ refuses deleting yourself.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from zato_outconn.admin.auth import Principal, SessionUser, current_store
 from zato_outconn.admin.pages.form_errors import FormErrors
-from zato_outconn.admin.pages.view import HOME, needs, page, signed_in
+from zato_outconn.admin.pages.view import HOME, needs, page, signed_in, whole_number
 from zato_outconn.config.checks import check_choice, check_int, check_name
 from zato_outconn.config.roles import ROLE_NAMES, ROLES
 from zato_outconn.exceptions import ConfigError, NotFound
@@ -42,7 +41,6 @@ HELP = {
 USER_INPUTS = ('name', 'role', 'password', 'password_again')
 PASSWORD_INPUTS = ('name', 'password', 'password_again')
 TOKEN_INPUTS = ('name', 'role', 'expires_days')
-_DAYS = re.compile(r'[0-9]{1,9}')
 
 
 @pages_users.get('/users')
@@ -141,11 +139,10 @@ def create_token() -> ResponseReturnValue:
 
     def check_days() -> None:
         if days:
-            # ASCII digits only, and few: str.isdigit() holds for '²', which int() refuses, and int()
-            # refuses a number of more than 4,300 digits.
-            if not _DAYS.fullmatch(days):
+            number = whole_number(days)
+            if number is None:
                 raise ConfigError('expires_days', f'must be a whole number from 1 to {MAX_EXPIRES_DAYS}')
-            expires_days[0] = check_int('expires_days', int(days), 1, MAX_EXPIRES_DAYS)
+            expires_days[0] = check_int('expires_days', number, 1, MAX_EXPIRES_DAYS)
 
     errors = _checked(TOKEN_INPUTS, *_principal_checks(name, role), check_days)
     if not errors:
