@@ -7,10 +7,11 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from zato_outconn import Store
+from zato_outconn import Store, metrics
 from zato_outconn.admin.serving import METRICS_DIR_ENV
 
 from tests.admin.test_serve import Served, clean_env, client, serving
+from tests.support.servers import RecordingServer
 
 
 def _environ_of(served: Served) -> dict[str, str]:
@@ -40,7 +41,24 @@ def test_the_workers_metrics_are_served_from_a_folder_of_the_run(tmp_path: Path)
         # A multi-process scrape holds what the workers wrote, not one process's own collectors.
         assert not {name for name in names if name.startswith(('process_', 'python_'))}, names
         assert client().get(f'{served.url}/metrics', timeout=10).status_code == 401
+        _pings_of_every_worker_are_counted(served, tmp_path)
     assert not directory.exists()
+
+
+def _pings_of_every_worker_are_counted(served: Served, folder: Path) -> None:
+    admin = client(headers={'Authorization': f'Bearer {_token(folder, "admin")}'})
+    with RecordingServer() as remote:
+        created = admin.post(f'{served.url}/api/v1/outconns', json={'name': 'CRM', 'host': remote.url}, timeout=10)
+        assert created.status_code == 201, created.text
+        # Each on a connection of its own: which worker takes it is the kernel's choice.
+        for _ in range(6):
+            assert client(headers=admin.headers).post(f'{served.url}/api/v1/outconns/{created.json()["id"]}/ping',
+                                                      timeout=10).json()['ok']
+        assert len(remote.recorder.requests) == 6
+    # Whichever worker answers a scrape, it adds up the files of every worker that recorded.
+    for _ in range(4):
+        scraped = client(headers=admin.headers).get(f'{served.url}/metrics', timeout=10).text
+        assert metrics.summarise(text_string_to_metric_families(scraped), 'CRM')['calls'] == 6
 
 
 def test_a_metrics_folder_given_is_used_and_kept(tmp_path: Path) -> None:
