@@ -8,10 +8,10 @@ is retired and closes its session once the calls in flight on it have finished.
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from collections.abc import Iterable, Iterator
 
+from zato_outconn import metrics
 from zato_outconn.config import TRANSPORTS, OutconnConfig
 from zato_outconn.conn.headers import Component
 from zato_outconn.conn.http import HTTPConnection
@@ -226,12 +226,10 @@ class Outgoing:
     def _retire(self, items: Iterable[OutgoingItem], gone: bool = False) -> None:
         """Close the connections of items swapped out; with ``gone``, those whose name is now in neither
         registry (deleted, renamed) have their metrics dropped too."""
-        # Only a process that has recorded metrics has any to drop; the others never load prometheus-client.
-        recorded = sys.modules.get('zato_outconn.metrics') if gone else None
         for item in items:
             item.close()
-            if recorded is not None and item.name not in self.plain_http and item.name not in self.soap:
-                recorded.forget(item.name)
+            if gone and item.name not in self.plain_http and item.name not in self.soap:
+                metrics.forget(item.name)
 
 
 def build_connection(template: Template, component: Component, budgets: SocketBudgets = SHARED,

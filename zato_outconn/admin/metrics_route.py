@@ -12,6 +12,7 @@ from typing import Any
 from apiflask import APIBlueprint
 from flask.wrappers import Response
 
+from zato_outconn import metrics as recorded
 from zato_outconn.admin.auth import needs
 
 metrics = APIBlueprint('metrics', __name__, tag='Metrics')
@@ -28,9 +29,5 @@ _ANSWERS: dict[int | str, dict[str, str | dict[str, dict[str, Any]]]] = {
              'circuit state per connection, in the Prometheus text format',
              responses=_ANSWERS)
 def scrape() -> Response:
-    # Imported on the first scrape: prometheus-client picks its mode (multi-process under serve) when
-    # imported, and the server imports the admin's modules before it sets that mode up.
-    from zato_outconn import metrics as recorded
-
     body, content_type = recorded.render()
     return Response(body, content_type=content_type)

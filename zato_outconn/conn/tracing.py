@@ -1,8 +1,8 @@
 """Tracing with OpenTelemetry, when its API is installed (the ``otel`` extra); nothing at all otherwise.
 
-Each call is a client span named ``<METHOD> <connection>``, with the connection's name, the method, the
-URL and the status code as attributes, and its status an error when the call failed or the answer is
-4xx or 5xx. While it is open, ``inject`` writes the W3C ``traceparent`` (and ``tracestate``) header of
+Each attempt of a call is a client span named ``<METHOD> <connection>``, with the connection's name, the
+method, the URL and the status code as attributes, and its status an error when it failed or the
+answer is 4xx or 5xx. While it is open, ``inject`` writes the W3C ``traceparent`` (and ``tracestate``) header of
 the span into a request's headers, through the propagators OpenTelemetry is configured with. With no
 tracer provider set and no span active, OpenTelemetry makes the span a non-recording one and writes
 no header. Whether the API is there is found out once, when this module is imported.
