@@ -155,3 +155,47 @@ def test_a_throttle_that_cannot_work_is_refused_at_start(sqlite_store: Store, se
     with pytest.raises(ConfigError) as raised:
         make_app(sqlite_store, **setting)
     assert raised.value.field == f'ZATO_OUTCONN_{next(iter(setting))}'
+
+
+def test_signing_in_and_out_starts_a_new_session(pages: Pages) -> None:
+    """What the session held before (its CSRF token above all, which someone who planted the cookie
+    would know) does not carry over into the signed-in session, nor from it after logging out."""
+    pages.store.create_user('alice', 'viewer', PASSWORD_OF.format(name='alice'))
+    before = pages.token_of('/login')
+    with pages.client.session_transaction() as session:
+        session['planted'] = 'by someone else'
+    assert sign_in(pages, 'alice', PASSWORD_OF.format(name='alice')).status_code == 302
+    with pages.client.session_transaction() as session:
+        assert 'planted' not in session
+    stale = pages.client.post('/logout', data={'csrf_token': before})
+    assert stale.status_code == 400 and 'alice (viewer)' in pages.text('/outconns')
+    signed_in_token = pages.token_of('/outconns')
+    assert pages.client.post('/logout', data={'csrf_token': signed_in_token}).status_code == 302
+    with pages.client.session_transaction() as session:
+        assert '_user_id' not in session and 'csrf_token' not in session
+
+
+def test_an_ipv6_client_is_counted_by_its_64_network(pages: Pages) -> None:
+    """One host commonly holds a whole /64 and picks a new address in it at will; an IPv4 client
+    seen through an IPv6 socket (::ffff:a.b.c.d) is the same client as a.b.c.d."""
+    pages.store.create_user('bob', 'viewer', PASSWORD_OF.format(name='bob'))
+    for attempt in range(5):
+        sign_in(pages, f'user{attempt}', 'guess', address=f'2001:db8:0:1::{attempt + 1:x}')
+    refused = sign_in(pages, 'bob', PASSWORD_OF.format(name='bob'), address='2001:db8:0:1:ffff::9')
+    assert refused.status_code == 429 and 'from this address' in refused.get_data(as_text=True)
+    assert sign_in(pages, 'bob', PASSWORD_OF.format(name='bob'), address='2001:db8:0:2::1').status_code == 302
+    pages.client.delete_cookie('session')
+    for attempt in range(5):
+        sign_in(pages, f'user{attempt}', 'guess', address='::ffff:10.0.0.7')
+    assert sign_in(pages, 'bob', PASSWORD_OF.format(name='bob'), address='10.0.0.7').status_code == 429
+
+
+def test_headers_a_client_writes_do_not_change_its_address(pages: Pages) -> None:
+    pages.store.create_user('bob', 'viewer', PASSWORD_OF.format(name='bob'))
+    for attempt in range(5):
+        spoofed = f'10.1.0.{attempt}'
+        pages.submit('/login', '/login', {'name': f'user{attempt}', 'password': 'guess'},
+                     environ_base={'REMOTE_ADDR': '10.0.0.7'},
+                     headers={'X-Forwarded-For': spoofed, 'X-Real-IP': spoofed, 'Forwarded': f'for={spoofed}'})
+    assert sign_in(pages, 'bob', PASSWORD_OF.format(name='bob'), address='10.0.0.7').status_code == 429
+    assert pages.store.failed_login_count('address', '10.1.0.0') == 0

@@ -5,13 +5,17 @@ failures: after ``LOGIN_MAX_FAILURES`` failures for a user name or from a client
 ``LOGIN_WINDOW`` seconds (ZATO_OUTCONN_LOGIN_MAX_FAILURES, ZATO_OUTCONN_LOGIN_WINDOW), sign-ins for
 it are refused until the oldest of them is that old. The answer is the same whether the user exists
 or not; a sign-in that succeeds clears the user's count.
+
+The client address is the connection's own (``request.remote_addr``): no X-Forwarded-For or other
+header a client can write is believed. An IPv6 client is counted by its /64 network.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
@@ -27,6 +31,20 @@ def _throttle() -> tuple[int, float]:
     config = current_app.config
     return (int(config.get('LOGIN_MAX_FAILURES', DEFAULT_MAX_FAILURES)),
             float(config.get('LOGIN_WINDOW', DEFAULT_WINDOW)))
+
+
+def client_key(address: str | None) -> str:
+    """What a client's failed sign-ins are counted against: its IPv4 address, or its IPv6 /64 network,
+    since one host commonly holds a whole /64 and may pick a new address in it for every guess."""
+    try:
+        ip = ipaddress.ip_address(address or '')
+    except ValueError:
+        return address or 'unknown'
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def lockout_message(lockout: Lockout) -> str:
@@ -49,7 +67,7 @@ def login() -> ResponseReturnValue:
         return page('login.html', name='', error=None, next=target)
     name = request.form.get('name', '').strip()
     password = request.form.get('password', '')
-    address = request.remote_addr or 'unknown'
+    address = client_key(request.remote_addr)
     store = current_store()
     limit, window = _throttle()
     lockout = store.login_lockout(name, address, limit, window)
@@ -60,11 +78,15 @@ def login() -> ResponseReturnValue:
         store.record_failed_login(name, address, window)
         return page('login.html', name=name, error='The user name or password is wrong.', next=target), 401
     store.clear_failed_logins(name)
+    # A new session: nothing of the one before carries over, above all not its CSRF token, which whoever
+    # planted that session's cookie would know.
+    session.clear()
     login_user(SessionUser(record))
     return redirect(target)
 
 
 @pages_auth.post('/logout')
 def logout() -> ResponseReturnValue:
+    session.clear()
     logout_user()
     return redirect(url_for('pages_auth.login'))
