@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -336,3 +337,60 @@ def test_ids_and_numbers_no_database_holds_are_a_404_or_read_as_none(pages: Page
     edit = f'/outconns/{outconn_id}'
     saved = pages.submit(edit, edit, form_of(pages, outconn_id) | {'version': '²', 'read_timeout': '3'})
     assert saved.status_code == 302 and pages.store.outconn_by_id(outconn_id).config.read_timeout == 3.0
+
+
+def test_what_the_store_refuses_is_said_beside_the_field_with_the_input_kept(pages: Pages) -> None:
+    """A WS-Security definition goes into SOAP envelopes only; the form offers every definition, and
+    the store is the one that knows which may go with a plain-HTTP connection."""
+    signed_in(pages, 'admin')
+    pages.store.create_security(SecurityConfig(name='soap-creds', sec_type='wss', username='alice',
+                                               secret='S3cret-never-shown'))
+    typed = {'name': 'CRM', 'transport': 'plain_http', 'host': 'http://crm.example.com', 'url_path': '/typed',
+             'security': 'soap-creds'}
+    created = pages.submit('/outconns/new', '/outconns/new', typed)
+    text = created.get_data(as_text=True)
+    assert created.status_code == 422 and 'value="/typed"' in text, text
+    assert any(error.startswith("security 'soap-creds' is a wss definition") for error in form_errors(text)), text
+    assert pages.store.list_outconns() == []
+
+    outconn_id = outconn(pages.store)
+    page = f'/outconns/{outconn_id}'
+    edited = pages.submit(page, page, form_of(pages, outconn_id) | {'url_path': '/typed', 'security': 'soap-creds'})
+    text = edited.get_data(as_text=True)
+    assert edited.status_code == 422 and 'value="/typed"' in text and 'name="version" value="1"' in text
+    assert any(error.startswith("security 'soap-creds' is a wss definition") for error in form_errors(text)), text
+    assert pages.store.outconn_by_id(outconn_id).version == 1
+
+
+def test_a_form_sent_back_with_errors_keeps_the_version_it_was_read_at(pages: Pages) -> None:
+    """Else fixing the error and saving would overwrite, unwarned, what someone else saved meanwhile."""
+    signed_in(pages, 'admin')
+    outconn_id = outconn(pages.store)
+    page = f'/outconns/{outconn_id}'
+    form = form_of(pages, outconn_id)
+    pages.store.edit_outconn_by_id(outconn_id, {'url_path': '/theirs'})
+    bad = pages.submit(page, page, form | {'read_timeout': '-1'})
+    assert bad.status_code == 422 and 'name="version" value="1"' in bad.get_data(as_text=True)
+    stale = pages.submit(page, page, form | {'read_timeout': '3'}, follow_redirects=True)
+    assert 'someone else changed CRM since you opened it' in stale.get_data(as_text=True)
+    assert pages.store.outconn_by_id(outconn_id).config.url_path == '/theirs'
+
+
+def test_a_database_gone_is_a_503_page_not_a_bare_500(pages: Pages) -> None:
+    """The error page cannot say who is signed in (that needs the database too): it says what failed."""
+    signed_in(pages, 'admin')
+    assert pages.get('/outconns').status_code == 200
+    path = pages.store.engine.url.database
+    assert path
+    os.replace(path, f'{path}.moved')
+    try:
+        for address in ('/outconns', '/nodes'):
+            answer = pages.get(address)
+            text = answer.get_data(as_text=True)
+            assert answer.status_code == 503 and answer.mimetype == 'text/html', text
+            assert 'is gone' in text and 'Log out' not in text
+        api = pages.get('/api/v1/outconns')
+        assert api.status_code == 503 and api.mimetype == 'application/problem+json'
+    finally:
+        os.replace(f'{path}.moved', path)
+    assert pages.get('/outconns').status_code == 200

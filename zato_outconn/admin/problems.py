@@ -56,6 +56,12 @@ logger = logging.getLogger('zato_outconn.admin')
 
 # Paths whose errors are problems; every other path is a page's.
 NOT_PAGES = ('/api/', '/healthz')
+# The error page when even the error page cannot be made (templates/error.html, without the header).
+BARE_ERROR_PAGE = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{status} {title} · '
+                   'zato-outconn</title><link rel="stylesheet" href="/static/admin.css"></head><body>'
+                   '<header class="top"><a class="brand" href="/outconns">zato-outconn</a></header><main>'
+                   '<h1>{title}</h1><p class="error">{detail}</p><p><a href="/outconns">Try again</a></p>'
+                   '</main></body></html>')
 
 
 def problem(status: int, detail: str, *, errors: list[tuple[str, str]] | None = None,
@@ -115,11 +121,16 @@ def is_page_request() -> bool:
 def page_error(status: int, detail: str, *, errors: list[tuple[str, str]] | None = None,
                headers: Mapping[str, str] | None = None) -> Response:
     """An error as a page; to htmx, as a fragment it swaps in place (static/admin.js lets it)."""
+    title = HTTP_STATUS_CODES.get(status, 'Error')
     if request.headers.get('HX-Request') == 'true':
         body = str(Markup('<span class="error" role="alert">{}</span>').format(detail))
     else:
-        body = render_template('error.html', status=status, title=HTTP_STATUS_CODES.get(status, 'Error'),
-                               detail=detail, errors=errors or [])
+        try:
+            body = render_template('error.html', status=status, title=title, detail=detail, errors=errors or [])
+        except OutconnError:
+            # Every page asks the database who is signed in; when that is what failed, the page says
+            # what did without the parts that need it, rather than fail again into a bare 500.
+            body = str(Markup(BARE_ERROR_PAGE).format(status=status, title=title, detail=detail))
     return Response(body, status, headers, mimetype='text/html')
 
 

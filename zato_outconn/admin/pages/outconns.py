@@ -40,7 +40,7 @@ PAGE_SIZE = 25
 MAX_PAGE = 1_000_000
 # The list's sortable columns, as their headers read.
 SORTABLE = {'name': 'Name', 'host': 'Address', 'is_active': 'Active', 'version': 'Version',
-            'updated_at': 'Changed'}
+            'updated_at': 'Changed (UTC)'}
 # The form's sections: each setting in one; a setting the model gains later goes to the last.
 SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ('Connection', ('name', 'transport', 'host', 'url_path', 'security', 'is_active', 'ping_method')),
@@ -106,13 +106,17 @@ def _security_choices() -> list[str | None]:
 
 
 def _form(template_values: dict[str, Any], *, record: OutconnRecord | None, errors: FormErrors,
-          status: int = 200) -> ResponseReturnValue:
+          status: int = 200, version: int | None = None) -> ResponseReturnValue:
+    """The form; ``version`` is the one a form sent back was read at, which it keeps (not the record's
+    now), so that a change saved meanwhile is still caught when the form is sent again."""
     choices = {'security': _security_choices()}
     fields = {field.name: field for field in form_fields(OutconnConfig, FIELDS, template_values, choices)}
     pings = current_store().recent_pings(record.id) if record is not None else []
     shown = sections(record.config.transport if record is not None else None)
+    if record is not None and version is None:
+        version = record.version
     return page('outconns/form.html', record=record, fields=fields, sections=shown, errors=errors.fields,
-                general=errors.general,
+                general=errors.general, version=version,
                 chart=latency_chart(pings), summary=ping_summary(pings), pings=pings[:10],
                 writable=can('outconn.write')), status
 
@@ -152,7 +156,12 @@ def create() -> ResponseReturnValue:
         return _form(raw, record=None, errors=_errors(error, None), status=422)
     if store.outconn_name_taken(config.transport, config.name):
         return _form(raw, record=None, errors=_name_taken(config.transport), status=409)
-    record = store.create_outconn(config)
+    try:
+        record = store.create_outconn(config)
+    except ConfigError as error:
+        # What only the store can tell: a security definition gone since the form was read, or one for
+        # SOAP envelopes chosen for a plain-HTTP connection.
+        return _form(raw, record=None, errors=_errors(error, None), status=422)
     flash(f'Created {record.config.name}.', 'ok')
     return redirect(url_for('.edit_page', outconn_id=record.id))
 
@@ -171,26 +180,27 @@ def save(outconn_id: int) -> ResponseReturnValue:
     record = store.outconn_by_id(outconn_id)
     raw = posted(OutconnConfig, request.form, EDITABLE)
     shown = {**raw, 'transport': record.config.transport}
-    version = request.form.get('version', '')
-    expected = whole_number(version)
+    expected = whole_number(request.form.get('version'))
     try:
         config = record.config.with_changes(raw)
     except ConfigError as error:
-        return _form(shown, record=record, errors=_errors(error, record), status=422)
+        return _form(shown, record=record, errors=_errors(error, record), status=422, version=expected)
     changes = {name: getattr(config, name) for name in EDITABLE if getattr(config, name) != getattr(record.config,
                                                                                                      name)}
     if not changes:
         flash('Nothing changed.', 'info')
         return redirect(url_for('.edit_page', outconn_id=outconn_id))
     if 'name' in changes and store.outconn_name_taken(config.transport, config.name):
-        return _form(shown, record=record, errors=_name_taken(config.transport), status=409)
+        return _form(shown, record=record, errors=_name_taken(config.transport), status=409, version=expected)
     try:
         store.edit_outconn_by_id(outconn_id, changes, expected_version=expected)
+    except ConfigError as error:
+        return _form(shown, record=record, errors=_errors(error, record), status=422, version=expected)
     except Conflict:
         now = store.outconn_by_id(outconn_id)
+        edited = f', you edited version {expected}' if expected is not None else ''
         flash(f'Not saved: someone else changed {now.config.name} since you opened it (it is at version '
-              f'{now.version} now, you edited version {version}). Here it is as it is now; make your change again.',
-              'error')
+              f'{now.version} now{edited}). Here it is as it is now; make your change again.', 'error')
         return redirect(url_for('.edit_page', outconn_id=outconn_id))
     flash(f'Saved {config.name}.', 'ok')
     return redirect(url_for('.edit_page', outconn_id=outconn_id))
