@@ -394,3 +394,17 @@ def test_a_database_gone_is_a_503_page_not_a_bare_500(pages: Pages) -> None:
     finally:
         os.replace(f'{path}.moved', path)
     assert pages.get('/outconns').status_code == 200
+
+
+def test_a_long_history_comes_in_pages_newest_first(pages: Pages) -> None:
+    signed_in(pages, 'viewer')
+    outconn_id = outconn(pages.store)
+    for number in range(1, 60):
+        pages.store.edit_outconn_by_id(outconn_id, {'read_timeout': float(number)})
+    page = f'/outconns/{outconn_id}/history'
+    first = pages.text(page)
+    assert first.count('<tr id="version-') == 50 and 'id="version-60"' in first and 'id="version-11"' in first
+    assert f'href="{page}?page=2"' in first and 'Page 1 of 2' in first
+    second = pages.text(f'{page}?page=2')
+    assert second.count('<tr id="version-') == 10 and 'id="version-1"' in second and 'id="version-11"' not in second
+    assert 'There are only 2 pages' in pages.text(f'{page}?page=3')

@@ -46,13 +46,20 @@ def _short_report(report: str) -> str:
     return head if sep and head.endswith(' s') else report
 
 
+# Versions on one page of a history: a connection toggled by a script may have thousands.
+HISTORY_PAGE_SIZE = 50
+
+
 @needs('outconn.read')
 def history(outconn_id: int) -> ResponseReturnValue:
     store = current_store()
     record = store.outconn_by_id(outconn_id)
     versions = list(reversed(store.history('outconn', outconn_id)))
-    return page('outconns/history.html', record=record, versions=[_version(item) for item in versions],
-                writable=can('outconn.write'))
+    pages = max(1, -(-len(versions) // HISTORY_PAGE_SIZE))
+    number = max(1, whole_number(request.args.get('page')) or 1)
+    shown = versions[(number - 1) * HISTORY_PAGE_SIZE:number * HISTORY_PAGE_SIZE]
+    return page('outconns/history.html', record=record, versions=[_version(item) for item in shown],
+                writable=can('outconn.write'), number=number, pages=pages)
 
 
 def _version(item: HistoryRecord) -> dict[str, Any]:

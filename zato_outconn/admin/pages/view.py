@@ -79,8 +79,10 @@ def _sign_in_first() -> Any:
 
 def local_path(target: str | None, default: str = HOME) -> str:
     """``target`` if it is a path of this site (where to go back to after a form), else ``default``:
-    never another site's address, which a crafted link could otherwise send people to."""
-    if target and target.startswith('/') and not target.startswith('//') and '\\' not in target:
+    never another site's address, which a crafted link could otherwise send people to, nor one with
+    control characters (a line break cannot be in a Location header; a tab is dropped by URL parsers)."""
+    if (target and target.startswith('/') and not target.startswith('//') and '\\' not in target
+            and not any(ord(char) < 32 or ord(char) == 127 for char in target)):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
