@@ -3,9 +3,9 @@
 
 Sign in, create a security definition and a plain-HTTP connection in the forms (a field error
 first), ping it (green in place) and one at a closed port (red), edit it, see the diff in History,
-roll back, export, log out. Every page answer carries the CSP, and the browser reports no console
-error or page error (a CSP violation would be one). Screenshots go to ZATO_OUTCONN_SCREENSHOTS if
-set, else to the test's tmp_path.
+roll back, export, look at the security, nodes, users and tokens pages (a token made), log out. Every
+page answer carries the CSP, and the browser reports no console error or page error (a CSP violation
+would be one). Screenshots go to ZATO_OUTCONN_SCREENSHOTS if set, else to the test's tmp_path.
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ def test_the_operator_flow(tmp_path: Path, shots: Path, browser_page: tuple[sync
         # Sign in; a wrong password first.
         page.goto(f'{base}/outconns')
         expect(page).to_have_url(re.compile(r'/login\?next=%2Foutconns$'))
+        page.screenshot(path=str(shots / 'login.png'), full_page=True)
         page.fill('#login-name', 'admin')
         page.fill('#login-password', 'not-the-password')
         page.click('button:has-text("Sign in")')
@@ -97,6 +98,7 @@ def test_the_operator_flow(tmp_path: Path, shots: Path, browser_page: tuple[sync
         form.locator('button:has-text("Create")').click()
         expect(page.locator('body')).to_contain_text('crm-creds')
         assert 'S3cret-never-shown' not in page.content()
+        page.screenshot(path=str(shots / 'security-definition.png'), full_page=True)
 
         # A connection: a field error first, then fixed.
         page.goto(f'{base}/outconns')
@@ -176,6 +178,19 @@ def test_the_operator_flow(tmp_path: Path, shots: Path, browser_page: tuple[sync
         assert 'S3cret-never-shown' not in exported
         names = {item['name'] for item in json.loads(exported)['outconns']}
         assert names == {'CRM', 'Down', 'Slow'}
+        page.screenshot(path=str(shots / 'transfer.png'), full_page=True)
+
+        # The other pages an admin has, each drawn under the CSP without a console error.
+        for area, title, shot in (('Security', 'Security definitions', 'security'), ('Nodes', 'Nodes', 'nodes'),
+                                  ('Users', 'Users', 'users')):
+            page.click(f'header nav a:has-text("{area}")')
+            expect(page.locator('h1')).to_have_text(title)
+            page.screenshot(path=str(shots / f'{shot}.png'), full_page=True)
+        page.click('a:has-text("API tokens")')
+        page.fill('#field-name', 'crm-script')
+        page.click('button:has-text("Create token")')
+        expect(page.locator('code.token')).to_have_text(re.compile(r'\S{20,}'))
+        page.screenshot(path=str(shots / 'tokens.png'), full_page=True)
 
         # Log out: the pages need signing in again.
         page.click('button:has-text("Log out")')
