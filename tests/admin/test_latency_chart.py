@@ -48,6 +48,8 @@ def test_no_inline_style_and_every_text_escaped() -> None:
     assert 'style=' not in text and '<script' not in text and '&lt;script&gt;' in text
     assert re.search(r'>1\.50 s<', text)
     ET.fromstring(text)
+    # A remote end's terminal escapes would make it no XML (nor text a page should show).
+    ET.fromstring(str(latency_chart([ping(1, 0.2, ok=False, error='503 \x1b[31m\x07 down')])))
 
 
 def test_no_pings_say_so() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 
 import pytest
 
@@ -11,6 +12,7 @@ from zato_outconn import OutconnConfig, SecurityConfig, Store
 
 from tests.admin.conftest import ROLES, make_app
 from tests.admin.pages_client import PASSWORD_OF, Pages, form_errors
+from tests.support.raw_servers import RawServer, read_request
 from tests.support.servers import RecordingServer, refused_port
 
 XSS = '<script>alert(1)</script>'
@@ -408,3 +410,23 @@ def test_a_long_history_comes_in_pages_newest_first(pages: Pages) -> None:
     second = pages.text(f'{page}?page=2')
     assert second.count('<tr id="version-') == 10 and 'id="version-1"' in second and 'id="version-11"' not in second
     assert 'There are only 2 pages' in pages.text(f'{page}?page=3')
+
+
+def test_a_remote_ends_status_line_is_shown_short_as_plain_text(pages: Pages) -> None:
+    """The remote end writes the reason phrase of its status line: markup, terminal escapes, 60 kB."""
+    signed_in(pages, 'operator')
+    reason = '<img src=x onerror=alert(1)> \x1b[31m\x07' + 'A' * 60_000
+
+    def script(sock: socket.socket, _number: int) -> None:
+        read_request(sock)
+        sock.sendall(f'HTTP/1.1 503 {reason}\r\nContent-Length: 0\r\n\r\n'.encode('latin-1'))
+
+    with RawServer(script) as server:
+        outconn_id = outconn(pages.store, host=server.url)
+        fragment = pages.client.post(f'/outconns/{outconn_id}/ping', headers={
+            'X-CSRFToken': pages.token_of('/outconns'), 'HX-Request': 'true'}).get_data(as_text=True)
+    assert fragment.startswith('<span class="ping-result bad"') and fragment.endswith(' s</span>'), fragment[-200:]
+    assert '<img' not in fragment and '&lt;img src=x' in fragment
+    assert not any(ord(char) < 32 for char in fragment) and len(fragment) < 1000
+    page = pages.text(f'/outconns/{outconn_id}')
+    assert 'A' * 1000 not in page and '\x1b' not in page

@@ -6,7 +6,8 @@ took any time, red too). So a glance tells a remote end that is slow (tall bars)
 marks between green bars) or down (red marks only).
 
 The CSP forbids inline styles, so the drawing uses SVG presentation attributes (fill, stroke) and
-classes only. Every text in it is escaped.
+classes only. Every text in it is escaped, and what a remote end wrote is cut short, without its
+control characters.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+from zato_outconn.admin.pages.view import short_text
 from zato_outconn.store.pings import PingRecord
 
 WIDTH = 480
@@ -101,4 +103,4 @@ def _when(ping: PingRecord) -> str:
 def _outcome(ping: PingRecord) -> str:
     if ping.status_code is not None:
         return str(ping.status_code)
-    return (ping.error or 'failed')[:120]
+    return short_text(ping.error or 'failed', 120)

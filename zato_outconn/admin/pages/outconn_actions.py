@@ -17,14 +17,16 @@ from flask.wrappers import Response
 from markupsafe import Markup
 
 from zato_outconn.admin.auth import current_store
-from zato_outconn.admin.pages.view import can, needs, page, signed_in, whole_number
+from zato_outconn.admin.pages.view import can, needs, page, short_text, signed_in, whole_number
 from zato_outconn.admin.pinging import ping_saved
 from zato_outconn.exceptions import ConfigError
 from zato_outconn.store.history import HistoryRecord
 
 
 def ping_fragment(ok: bool, text: str) -> Response:
-    fragment = Markup('<span class="ping-result {}" role="status">{}</span>').format('ok' if ok else 'bad', text)
+    # The report holds the reason phrase of the remote end's status line, which that end writes.
+    fragment = Markup('<span class="ping-result {}" role="status">{}</span>').format('ok' if ok else 'bad',
+                                                                                       short_text(text))
     return Response(str(fragment), 200, mimetype='text/html')
 
 

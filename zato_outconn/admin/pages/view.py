@@ -120,6 +120,16 @@ class RowIdConverter(BaseConverter):
         return str(int(value))
 
 
+def short_text(text: str, limit: int = 500, tail: int = 24) -> str:
+    """What a remote end wrote (a ping's reason phrase, its error), as a page shows it: control
+    characters (terminal escapes, bells) as U+FFFD, and at most ``limit`` long, its end kept, where a
+    ping's report says how long it took."""
+    cleaned = ''.join('\ufffd' if ord(char) < 32 or 127 <= ord(char) < 160 else char for char in text)
+    if len(cleaned) <= limit:
+        return cleaned
+    return f'{cleaned[:limit - tail - 1]}…{cleaned[-tail:]}'
+
+
 def page(template: str, **context: Any) -> str:
     """A page rendered with what every template may use: ``principal`` and ``can``."""
     return render_template(template, **context)
@@ -140,3 +150,4 @@ def install(app: Flask) -> None:
     login_manager.login_message = 'Sign in to see this page.'
     login_manager.login_message_category = 'info'
     app.jinja_env.globals.update(can=can, signed_in=signed_in)
+    app.jinja_env.filters['short'] = short_text
