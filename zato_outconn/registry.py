@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 from zato_outconn import metrics
 from zato_outconn.config import TRANSPORTS, OutconnConfig
+from zato_outconn.conn import policies
 from zato_outconn.conn.headers import Component
 from zato_outconn.conn.http import HTTPConnection
 from zato_outconn.conn.interceptors import Interceptors
@@ -228,6 +229,9 @@ class Outgoing:
         registry (deleted, renamed) have their metrics dropped too."""
         for item in items:
             item.close()
+            if gone and item.name not in self.registry(item.config.transport):
+                # A connection made again under this name starts with a closed circuit and a full bucket.
+                policies.forget(self._budgets, item.config.transport, item.name)
             if gone and item.name not in self.plain_http and item.name not in self.soap:
                 metrics.forget(item.name)
 

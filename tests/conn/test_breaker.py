@@ -145,7 +145,7 @@ def test_a_trial_without_a_verdict_hands_the_trial_on(server: ScriptedServer, co
     time.sleep(0.25)
     with pytest.raises(RequestError):
         get('bad\ncid')  # refused before sending: it decides nothing
-    assert state() == OPEN
+    assert state() == HALF_OPEN
     assert get('cid-trial').status_code == 200
     assert state() == CLOSED
 
@@ -173,6 +173,25 @@ def test_each_change_of_state_logs_one_line(server: ScriptedServer, conn: Any,
     assert len(lines) == 3
     assert "'CRM' open after 2 consecutive failures" in lines[0]
     assert HALF_OPEN in lines[1] and 'closed' in lines[2]
+
+
+def test_trials_handed_on_log_no_line_of_their_own(server: ScriptedServer, conn: Any,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    # A trial handed on leaves the circuit half-open, waiting for the next caller: no change of state,
+    # so no line (the rate limit refusing trial after trial must not flood the log with half-open lines).
+    server.answer(FAILING, otherwise=FINE)
+    get = conn(breaker_threshold=1, breaker_reset=0.2).get
+    with caplog.at_level(logging.INFO, logger='zato_outconn.breaker'):
+        get('cid-open')
+        time.sleep(0.25)
+        for _ in range(5):
+            with pytest.raises(RequestError):
+                get('bad\ncid')
+            assert state() == HALF_OPEN
+        assert get('cid-trial').status_code == 200
+    lines = [record.getMessage() for record in caplog.records if record.name == 'zato_outconn.breaker']
+    assert len(lines) == 3
+    assert 'open after' in lines[0] and HALF_OPEN in lines[1] and 'closed' in lines[2]
 
 
 def test_an_edit_that_keeps_the_breaker_settings_keeps_the_circuit(runtime: Runtime, server: ScriptedServer,
@@ -211,7 +230,7 @@ def test_a_rate_limited_trial_hands_the_trial_on(server: ScriptedServer, conn: A
     # Past breaker_reset, but the bucket's one token went to the call that opened the circuit.
     with pytest.raises(RateLimited):
         get('cid-limited')
-    assert state() == OPEN
+    assert state() == HALF_OPEN
     time.sleep(0.8)
     assert get('cid-trial').status_code == 200
     assert state() == CLOSED

@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY
 
 from zato_outconn import CircuitOpen, ConnectError, OutconnConfig, RetriesExhausted, Runtime
 from zato_outconn.conn.interceptors import CallInfo
+from zato_outconn.conn.policies import circuits
 
 from tests.support.scripted_server import Answer, ScriptedServer
 from tests.support.servers import refused_port
@@ -86,3 +87,31 @@ def test_a_connect_error_without_policies_is_counted_as_itself(runtime: Runtime)
         runtime.outgoing.plain_http[name].conn.get('cid')
     assert sample('zato_outconn_errors_total', connection=name, error='ConnectError') == 1
     assert sample('zato_outconn_retries_total', connection=name) == 0
+
+
+@pytest.mark.parametrize('change', [{'breaker_threshold': 2}, {'breaker_threshold': 0}])
+def test_an_edit_that_replaces_or_removes_an_open_circuit_shows_it_closed(runtime: Runtime, server: ScriptedServer,
+                                                                        change: dict[str, int]) -> None:
+    # The new generation's circuit is closed (or there is none): the gauge must not say open for 30 s more.
+    name = f'CRM {uuid.uuid4()}'
+    server.answer(Answer(500), otherwise=Answer(200))
+    runtime.store.create_outconn(OutconnConfig(name=name, host=server.url, breaker_threshold=1, breaker_reset=30))
+    runtime.outgoing.plain_http[name].conn.get('cid')
+    assert sample('zato_outconn_circuit_open', connection=name) == 1
+    runtime.store.edit_outconn('plain_http', name, change)
+    runtime.outgoing.plain_http[name].conn.get('cid')
+    assert sample('zato_outconn_circuit_open', connection=name) == 0
+    assert all(circuit.state == 'closed' for circuit in circuits('plain_http', name))
+
+
+def test_a_connection_deleted_with_an_open_circuit_and_made_again_starts_closed(runtime: Runtime,
+                                                                             server: ScriptedServer) -> None:
+    name = f'CRM {uuid.uuid4()}'
+    server.answer(Answer(500), otherwise=Answer(200))
+    config = OutconnConfig(name=name, host=server.url, breaker_threshold=1, breaker_reset=30)
+    runtime.store.create_outconn(config)
+    runtime.outgoing.plain_http[name].conn.get('cid')
+    runtime.store.delete_outconn('plain_http', name)
+    assert circuits('plain_http', name) == []
+    runtime.store.create_outconn(config)
+    assert runtime.outgoing.plain_http[name].conn.get('cid').status_code == 200

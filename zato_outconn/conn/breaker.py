@@ -5,7 +5,8 @@ Closed, every call goes out and consecutive failures (transport errors, 5xx answ
 nothing, for ``breaker_reset`` seconds; then the first caller becomes the one trial call (half-open)
 while every other still fails at once. The trial's success closes the circuit, its failure opens it
 again for another ``breaker_reset``. A trial that ends with no verdict (its caller's input was
-refused before sending, say) hands the trial to the next caller.
+refused before sending, or the rate limit refused it, say) leaves the circuit half-open and hands the
+trial to the next caller: that is no change of state, so it logs nothing.
 
 Each change of state logs one line and sets the ``zato_outconn_circuit_open`` gauge (1 while open
 or half-open: calls then fail at once but for the trial).
@@ -31,7 +32,7 @@ GO, TRIAL, REFUSED = 1, 2, 0
 class Breaker:
     """One connection's circuit in this process; thread-safe."""
 
-    __slots__ = ('_lock', 'failures', 'name', 'opened_at', 'reset', 'state', 'threshold')
+    __slots__ = ('_lock', '_trial_out', 'failures', 'name', 'opened_at', 'reset', 'state', 'threshold')
 
     def __init__(self, name: str, threshold: int, reset: float) -> None:
         self.name = name
@@ -40,6 +41,8 @@ class Breaker:
         self.state = CLOSED
         self.failures = 0
         self.opened_at = 0.0
+        # Half-open, whether the one trial is out; a trial handed on (undecided) puts it back.
+        self._trial_out = False
         self._lock = threading.Lock()
 
     def allow(self) -> int:
@@ -49,16 +52,21 @@ class Breaker:
         with self._lock:
             if self.state == CLOSED:
                 return GO
-            if self.state == HALF_OPEN or monotonic() < self.opened_at + self.reset:
+            if self.state == HALF_OPEN:
+                if self._trial_out:
+                    return REFUSED
+                self._trial_out = True
+                return TRIAL
+            if monotonic() < self.opened_at + self.reset:
                 return REFUSED
-            self.state = HALF_OPEN
+            self.state, self._trial_out = HALF_OPEN, True
         self._changed(f'half-open after {self.reset:g} s (breaker_reset): one trial call decides', True)
         return TRIAL
 
     def succeeded(self, ticket: int) -> None:
         if ticket == TRIAL:
             with self._lock:
-                self.state, self.failures = CLOSED, 0
+                self.state, self.failures, self._trial_out = CLOSED, 0, False
             self._changed('closed: the trial call succeeded', False)
         elif self.failures:
             # Only a closed circuit counts; an answer to a call sent before it opened decides nothing.
@@ -69,7 +77,7 @@ class Breaker:
     def failed(self, ticket: int) -> None:
         with self._lock:
             if ticket == TRIAL:
-                self.state, self.opened_at = OPEN, monotonic()
+                self.state, self.opened_at, self._trial_out = OPEN, monotonic(), False
                 why = 'the trial call failed'
             elif self.state == CLOSED:
                 self.failures += 1
@@ -85,9 +93,7 @@ class Breaker:
         """The call ended without a verdict: a trial goes back, for the next caller to make at once."""
         if ticket == TRIAL:
             with self._lock:
-                if self.state == HALF_OPEN:
-                    # opened_at stays: breaker_reset has passed, so the next caller is the trial.
-                    self.state = OPEN
+                self._trial_out = False
 
     def seconds_to_trial(self) -> float:
         return max(self.opened_at + self.reset - monotonic(), 0.0)
@@ -108,6 +114,13 @@ class Breaker:
         if state == OPEN:
             values['trial_in'] = round(self.seconds_to_trial(), 3)
         return values
+
+    def closed_for_good(self) -> None:
+        """Its connection has another circuit now, or none: an open one no longer shows open."""
+        with self._lock:
+            was_open = self.state != CLOSED
+        if was_open:
+            metrics.set_circuit(self.name, False)
 
     def _changed(self, what: str, is_open: bool) -> None:
         logger.warning('circuit of %r %s', self.name, what)

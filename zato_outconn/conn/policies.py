@@ -63,8 +63,22 @@ _SHARED_LOCK = threading.Lock()
 def policies_for(config: OutconnConfig, owner: Any) -> Policies | None:
     """The policies of a connection, or None when it has none set."""
     if not (config.max_retries or config.breaker_threshold or config.rate_limit):
+        if _SHARED:
+            forget(owner, config.transport, config.name)
         return None
     return Policies(config, owner)
+
+
+def forget(owner: Any, transport: str, name: str, kinds: tuple[str, ...] = ('breaker', 'bucket')) -> None:
+    """Drop the owner's breaker and bucket of a connection that no longer has them (deleted, renamed,
+    or edited to have none): a connection made again under its name starts afresh, and a circuit that
+    was open no longer shows open in the gauge."""
+    with _SHARED_LOCK:
+        states = _SHARED.get(owner)
+        dropped = [states.pop((kind, transport, name), None) for kind in kinds] if states is not None else []
+    for found in dropped:
+        if isinstance(found, tuple | list) and isinstance(found[1], Breaker):
+            found[1].closed_for_good()
 
 
 class Policies:
@@ -81,8 +95,12 @@ class Policies:
         if config.breaker_threshold:
             self.breaker = _shared(owner, 'breaker', config, (config.breaker_threshold, config.breaker_reset),
                                    lambda: Breaker(config.name, config.breaker_threshold, config.breaker_reset))
+        else:
+            forget(owner, config.transport, config.name, ('breaker',))
         if config.rate_limit:
             self.bucket = _shared(owner, 'bucket', config, config.rate_limit, lambda: TokenBucket(config.rate_limit))
+        else:
+            forget(owner, config.transport, config.name, ('bucket',))
 
     def run(self, attempt: Attempt, request: OutgoingRequest, call: Call, total: float) -> requests.Response:
         """Make the call's attempts within ``total`` seconds, as the module says."""
@@ -208,7 +226,10 @@ def _shared(owner: Any, kind: str, config: OutconnConfig, settings: Any, make: C
             return found[1]
         made = make()
         states[key] = (wanted, made)
-        return made
+    if found is not None and isinstance(found[1], Breaker):
+        # Its successor starts closed: the gauge must not go on showing the old one open.
+        found[1].closed_for_good()
+    return made
 
 
 def circuits(transport: str, name: str) -> list[Breaker]:
