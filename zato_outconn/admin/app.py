@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from apiflask import APIFlask
+from flask import current_app, request
 from flask.wrappers import Response
 
 from zato_outconn.admin.answers import CaseJSONProvider
@@ -19,9 +20,11 @@ from zato_outconn.admin.auth import STORE_KEY, csrf, login_manager
 from zato_outconn.admin.health import health
 from zato_outconn.admin.metrics_route import metrics
 from zato_outconn.admin.pages import register_pages
+from zato_outconn.admin.problems import is_page_request, page_error, problem
 from zato_outconn.admin.problems import register as register_problems
-from zato_outconn.admin.settings import DEFAULTS, PREFIX, check
+from zato_outconn.admin.settings import DEFAULTS, MAX_REQUEST_ENV, PREFIX, check
 from zato_outconn.store import Store
+from zato_outconn.store.transfer import MAX_IMPORT_ENV
 from zato_outconn.version import __version__
 
 # No inline script or style, nothing from elsewhere, and no framing by another site.
@@ -33,6 +36,9 @@ SECURITY_HEADERS = {
     'Referrer-Policy': 'no-referrer',
     'X-Frame-Options': 'DENY',
 }
+# The routes that take an import, up to MAX_IMPORT_BYTES rather than MAX_REQUEST_BYTES; each sets
+# its exact cap itself, and reads the body itself.
+IMPORT_ENDPOINTS = frozenset({'api_transfer.import_', 'pages_transfer.preview'})
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
@@ -50,6 +56,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         app.config['SECRET_KEY'] = str(app.config['ADMIN_SECRET_KEY'])
     app.config.update(config or {})
     check(app.config)
+    # werkzeug refuses a larger body (413) as soon as anything reads it, a chunked one once it grows so.
+    app.config['MAX_CONTENT_LENGTH'] = app.config['MAX_REQUEST_BYTES']
     # What APIFlask answers itself (the OpenAPI document) is pretty or compact as the API's answers are.
     provider.compact = not app.config['JSON_PRETTY']
 
@@ -60,6 +68,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     app.extensions[STORE_KEY] = store
 
     login_manager.init_app(app)
+    # Before the CSRF check, which reads the form: a body too large is refused without reading it.
+    app.before_request(_body_cap)
     csrf.init_app(app)
     register_problems(app)
     app.register_blueprint(health)
@@ -68,6 +78,20 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     register_pages(app)
     app.after_request(_security_headers)
     return app
+
+
+def _body_cap() -> Response | None:
+    """A body declared larger than the cap refused at once, saying which setting caps it; an import's
+    cap raised before anything (a session's CSRF check, say) reads the body under the lower one."""
+    if request.endpoint in IMPORT_ENDPOINTS:
+        request.max_content_length = int(current_app.config['MAX_IMPORT_BYTES'])
+        return None
+    limit = int(current_app.config['MAX_REQUEST_BYTES'])
+    if request.content_length is None or request.content_length <= limit:
+        return None
+    detail = (f'The request body is {request.content_length} bytes; this server takes at most {limit} bytes '
+              f'({MAX_REQUEST_ENV}), and an import up to {MAX_IMPORT_ENV}')
+    return page_error(413, detail) if is_page_request() else problem(413, detail)
 
 
 def _security_headers(response: Response) -> Response:

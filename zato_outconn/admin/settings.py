@@ -18,6 +18,13 @@ SECRET_KEY_ENV = f'{PREFIX}_ADMIN_SECRET_KEY'
 JSON_CASE_ENV = f'{PREFIX}_JSON_CASE'
 JSON_PRETTY_ENV = f'{PREFIX}_JSON_PRETTY'
 PING_LIMIT_ENV = f'{PREFIX}_PING_LIMIT'
+MAX_REQUEST_ENV = f'{PREFIX}_MAX_REQUEST_BYTES'
+
+# The largest body a request may have but an import's (MAX_IMPORT_BYTES): every form and API body
+# is far smaller, and anything larger, sent by anyone, even signed out, is refused before it is read.
+DEFAULT_MAX_REQUEST = 1024 * 1024
+# The smallest cap that still lets the sign-in form and every page's form through.
+MIN_MAX_REQUEST = 1024
 
 # Pings one user may send in a minute; a ping is a request the server sends where an operator says.
 DEFAULT_PING_LIMIT = 30
@@ -27,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     'JSON_CASE': 'snake',
     'JSON_PRETTY': False,
     'MAX_IMPORT_BYTES': DEFAULT_MAX_IMPORT,
+    'MAX_REQUEST_BYTES': DEFAULT_MAX_REQUEST,
     'PING_LIMIT': DEFAULT_PING_LIMIT,
     'SESSION_COOKIE_HTTPONLY': True,
     'SESSION_COOKIE_SAMESITE': 'Lax',
@@ -44,7 +52,9 @@ def check(config: Mapping[str, Any]) -> None:
                                           "text, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
     if config['JSON_CASE'] not in ('snake', 'camel'):
         raise ConfigError(JSON_CASE_ENV, f'must be snake or camel; got {config["JSON_CASE"]!r}')
-    for key, env, low in (('MAX_IMPORT_BYTES', MAX_IMPORT_ENV, 1), ('PING_LIMIT', PING_LIMIT_ENV, 1)):
+    for key, env, low, unit in (('MAX_IMPORT_BYTES', MAX_IMPORT_ENV, 1, ' bytes'),
+                                ('MAX_REQUEST_BYTES', MAX_REQUEST_ENV, MIN_MAX_REQUEST, ' bytes'),
+                                ('PING_LIMIT', PING_LIMIT_ENV, 1, '')):
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ConfigError(env, f'must be a whole number of at least {low}; got {value!r}')
+            raise ConfigError(env, f'must be a whole number{unit and " of" + unit}, at least {low}; got {value!r}')
