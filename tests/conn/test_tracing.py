@@ -143,3 +143,25 @@ def test_without_opentelemetry_nothing_changes() -> None:
     found = run(_WITHOUT_OTEL)
     assert found['status'] == 200
     assert not {'traceparent', 'tracestate'} & set(lower(found['seen']))
+
+
+_AFTER_ANSWER = _RECORDING + '''
+from zato_outconn.conn.tracing import client_span
+from zato_outconn.exceptions import InterceptorError
+
+try:
+    with client_span('CRM', 'GET', 'http://127.0.0.1:9/') as span:
+        span.set_status(200, None)
+        raise InterceptorError('interceptor Checker failed in after_receive: ValueError: no signature',
+                               name='CRM', method='GET', url='http://127.0.0.1:9/', cid='cid-1')
+except InterceptorError:
+    pass
+print(json.dumps({'spans': spans()}))
+'''
+
+
+def test_an_attempt_that_fails_after_its_answer_came_is_an_error_span() -> None:
+    # An after_receive that raises fails the call: its span must not say it went well.
+    span, = run(_AFTER_ANSWER)['spans']
+    assert span['status'] == 'ERROR' and span['attributes']['error.type'] == 'InterceptorError'
+    assert span['attributes']['http.response.status_code'] == 200 and span['events'] == ['exception']

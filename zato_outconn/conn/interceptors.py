@@ -114,14 +114,38 @@ class Interceptors:
         return self._state.select(name)
 
     def before_send(self, prepared: Any, call: CallInfo) -> None:
-        """Give the prepared request to each matching ``before_send``; one that raises fails the call."""
-        for label, hook in self._state.select(call.name).before_send:
+        """Give the prepared request to each matching ``before_send``; one that raises fails the call.
+        A body they replaced is sent with its own Content-Length."""
+        hooks = self._state.select(call.name).before_send
+        if not hooks:
+            return
+        body = getattr(prepared, 'body', None)
+        for label, hook in hooks:
             _run(label, 'before_send', hook, prepared, call)
+        if getattr(prepared, 'body', None) is not body:
+            _measure(prepared)
 
     def after_receive(self, response: Any, call: CallInfo) -> None:
         """Give the answer to each matching ``after_receive``; one that raises fails the call."""
         for label, hook in self._state.select(call.name).after_receive:
             _run(label, 'after_receive', hook, response, call)
+
+
+def _measure(prepared: Any) -> None:
+    """Content-Length for a body an interceptor replaced: with the old one the server would read part
+    of the body, or wait for more, and take what is left for the next request on the kept-alive socket.
+    A body of another kind (a stream) and a chunked request are the interceptor's to describe."""
+    headers = prepared.headers
+    if 'Transfer-Encoding' in headers:
+        return
+    body = prepared.body
+    if isinstance(body, bytes | bytearray | str):
+        headers['Content-Length'] = str(len(body))
+    elif body is None:
+        if prepared.method in ('GET', 'HEAD'):
+            headers.pop('Content-Length', None)
+        else:
+            headers['Content-Length'] = '0'
 
 
 def describe(obj: object) -> str:

@@ -32,13 +32,12 @@ ENABLED = trace is not None
 class ClientSpan:
     """One call's span: open while the call runs, ended when the ``with`` block is left."""
 
-    __slots__ = ('_span', '_context', '_token', '_status_set')
+    __slots__ = ('_span', '_context', '_token')
 
     def __init__(self, span: Any) -> None:
         self._span = span
         self._context = trace.set_span_in_context(span)
         self._token: object = None
-        self._status_set = False
 
     def __enter__(self) -> ClientSpan:
         # Current while the call runs, so that spans made meanwhile (by urllib3's instrumentation, say)
@@ -49,7 +48,8 @@ class ClientSpan:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> None:
         try:
-            if error is not None and not self._status_set:
+            if error is not None:
+                # Whether or not an answer came first: an after_receive that raised failed the call.
                 self.set_status(None, error)
         finally:
             otel_context.detach(self._token)  # type: ignore[arg-type]
@@ -61,7 +61,6 @@ class ClientSpan:
 
     def set_status(self, code: int | None, error: BaseException | None) -> None:
         """The outcome: the status code of the answer (None if none came), and the error the call raised, if any."""
-        self._status_set = True
         span = self._span
         if not span.is_recording():
             return
