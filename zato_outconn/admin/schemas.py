@@ -169,7 +169,8 @@ class ImportItem(BaseModel):
     name: str
     transport: str | None
     action: str
-    changes: dict[str, Any]
+    changes: dict[str, Any] = Field(description='{"field": [old, new]} of an update; a secret only as "changed", '
+                                                'also on a create (the secrets it is created with).')
     errors: list[dict[str, str]]
 
 

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import Table, insert, null, select
 from sqlalchemy.orm import Session
 
-from zato_outconn.config import SECURITY_TYPES, OutconnConfig, SecurityConfig
+from zato_outconn.config import MASK, SECRET_SETTINGS, SECURITY_TYPES, OutconnConfig, SecurityConfig
 from zato_outconn.exceptions import ConfigError, ImportRefused
-from zato_outconn.store.history import diff
+from zato_outconn.store.history import CHANGED, diff
 from zato_outconn.store.models import OutgoingConnection, SecurityDefinition, utc_now
 from zato_outconn.store.outconns import Outconns, outconn_columns
 from zato_outconn.store.security_defs import created_security, public_settings
@@ -88,8 +88,10 @@ class ImportItem:
         if self.errors:
             return f'error      {self.label}: ' + '; '.join(f'{name}: {rule}' for name, rule in self.errors)
         text = f'{self.action:<10} {self.label}'
-        if self.action == 'update':
-            text += ': ' + '; '.join(f'{key} changed' if value == 'changed' else f'{key} {value[0]!r} -> {value[1]!r}'
+        # A new definition's changes are the secrets it is created with, which its settings do not show.
+        changed = 'set' if self.action == 'create' else 'changed'
+        if self.changes and self.action in ('create', 'update'):
+            text += ': ' + '; '.join(f'{key} {changed}' if value == CHANGED else f'{key} {value[0]!r} -> {value[1]!r}'
                                      for key, value in self.changes.items())
         return text
 
@@ -197,17 +199,33 @@ class Transfer(Outconns):
                 item.errors.append(('name', 'appears more than once in the file'))
                 continue
             seen.add(name)
+            # The secrets the file holds: each is written, and the report says so, never showing it.
+            secrets = [setting for setting in SECRET_SETTINGS if values.get(setting) not in (None, '', MASK)]
             row = stored.get(name)
-            if row is not None:
+            if row is None:
+                item.changes = dict.fromkeys(secrets, CHANGED)
+            else:
                 plan.row = row
                 self._plan_conflict(item, on_conflict, 'a security definition')
                 if item.action == 'update':
-                    before = public_settings(row)
-                    cert = self._decrypted(row, tolerant=True, settings=['client_cert'])['client_cert']
-                    item.changes = diff(before, public_settings(config),
-                                        ['client_cert'] if cert != config.client_cert else [])
+                    replaced = self._replaced_secrets(row, config, secrets)
+                    # A secret the same as the stored one is not written again, nor recorded as a change.
+                    plan.values = {key: value for key, value in values.items()
+                                   if key not in SECRET_SETTINGS or key in replaced}
+                    item.changes = diff(public_settings(row), public_settings(config), replaced)
                     item.action = 'update' if item.changes else 'unchanged'
         return planned
+
+    def _replaced_secrets(self, row: SecurityDefinition, config: SecurityConfig, secrets: list[str]) -> list[str]:
+        """The encrypted settings an update writes: the secrets given that differ from the stored ones,
+        and the certificate if it does; as ``_edit_security_in`` records them."""
+        current = self._decrypted(row, tolerant=True)
+        replaced = [setting for setting in secrets if getattr(config, setting) != current[setting]]
+        if 'secret' in replaced and 'key_password' not in replaced and ('key_password' in secrets
+                                                                        or current['key_password']):
+            # A key's password goes with the key: written with a new key, or dropped if none came with it.
+            replaced.append('key_password')
+        return replaced + (['client_cert'] if current['client_cert'] != config.client_cert else [])
 
     def _plan_outconns(self, session: Session, raw_items: list[Any], on_conflict: str,
                        security: list[_Planned]) -> list[_Planned]:
