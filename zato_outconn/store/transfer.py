@@ -54,13 +54,19 @@ def load(data: str | bytes, *, limit: int | None = None) -> dict[str, Any]:
     if size > limit:
         raise ConfigError('file', f'is {size} bytes; an import takes {limit} at most ({MAX_IMPORT_ENV})')
     text = data.decode('utf-8', 'replace') if isinstance(data, bytes) else data
+    # A bracket starts JSON; YAML's flow forms start so too, but an export is never one of those.
+    as_json = text.lstrip().startswith(('{', '['))
     try:
-        if text.lstrip().startswith('{'):
+        if as_json:
             document = json.loads(text)
         else:
             import yaml
 
             document = yaml.safe_load(text)
+    except RecursionError:
+        # Both parsers recurse per level; an export is four levels deep.
+        raise ConfigError('file', f'is {"JSON" if as_json else "YAML"} nested too deeply to read (an export is '
+                                  'a few levels deep): it is not a zato-outconn export') from None
     except ValueError as error:
         raise ConfigError('file', f'is not valid JSON: {error}') from None
     except Exception as error:  # noqa: BLE001 - yaml's errors share no base but YAMLError, imported lazily
