@@ -126,7 +126,7 @@ def test_security_headers_on_every_answer(sqlite_api: API) -> None:
         assert "script-src 'self'" in csp and 'unsafe-inline' not in csp and "frame-ancestors 'none'" in csp
         assert response.headers['X-Content-Type-Options'] == 'nosniff'
         assert response.headers['X-Frame-Options'] == 'DENY'
-        assert response.headers['Referrer-Policy'] == 'no-referrer'
+        assert response.headers['Referrer-Policy'] == 'same-origin'
 
 
 def test_healthz_needs_no_credentials_and_says_503_when_the_database_is_gone(sqlite_url: str) -> None:

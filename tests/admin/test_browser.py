@@ -17,11 +17,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 from playwright import sync_api
 
 from zato_outconn.admin.app import CONTENT_SECURITY_POLICY
 
-from tests.admin.test_serve import clean_env, serving
+from tests.admin.test_serve import clean_env, client, serving
 from tests.support.servers import RecordingServer, refused_port
 
 CHROMIUM = Path('/usr/bin/chromium')
@@ -44,7 +45,8 @@ def browser_page() -> Iterator[tuple[sync_api.Page, list[str]]]:
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=['--no-sandbox'])
         try:
-            context = browser.new_context(viewport={'width': 1360, 'height': 900})
+            # The HTTPS test's certificate is of a CA of its own, which the browser cannot be told of.
+            context = browser.new_context(viewport={'width': 1360, 'height': 900}, ignore_https_errors=True)
             context.set_default_timeout(TIMEOUT_MS)
             page = context.new_page()
             problems: list[str] = []
@@ -205,3 +207,36 @@ def test_the_operator_flow(tmp_path: Path, shots: Path, browser_page: tuple[sync
                     for _, status, _ in answers if status >= 400)
     assert [status for _, status, _ in answers if status >= 400] == [401, 422], answers
     assert sorted(problem.split('(')[0] for problem in problems) == failed, problems
+
+
+def test_signing_in_and_sending_forms_over_https(tmp_path: Path, browser_page: tuple[sync_api.Page, list[str]]) -> None:
+    """Over HTTPS the CSRF check also wants a Referer of this site, which the browser sends only if the
+    pages' Referrer-Policy lets it: each form is sent once to see that it gets through."""
+    page, problems = browser_page
+    ca = trustme.CA()
+    cert, key, authority = (tmp_path / name for name in ('cert.pem', 'key.pem', 'ca.pem'))
+    issued = ca.issue_cert('127.0.0.1')
+    issued.cert_chain_pems[0].write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
+    ca.cert_pem.write_to_path(str(authority))
+    with RecordingServer() as remote, serving(tmp_path, '--certfile', str(cert), '--keyfile', str(key),
+                                              env=clean_env(), probe=client(verify=str(authority))) as served:
+        base = served.url
+        assert base.startswith('https://')
+        page.goto(f'{base}/login')
+        page.fill('#login-name', 'admin')
+        page.fill('#login-password', (tmp_path / 'zato-outconn.db.admin-password').read_text().strip())
+        page.click('button:has-text("Sign in")')
+        expect = sync_api.expect
+        expect(page).to_have_url(f'{base}/outconns')
+        cookie = next(item for item in page.context.cookies() if item['name'] == 'session')
+        assert cookie['secure'] and cookie['httpOnly'] and cookie['sameSite'] == 'Lax', cookie
+        page.goto(f'{base}/outconns/new')
+        fill(page, name='CRM', host=remote.url)
+        page.click('button:has-text("Create")')
+        expect(page.locator('.flash')).to_have_text('Created CRM.')
+        page.click('button.ping')
+        expect(page.locator('.ping-result.ok')).to_contain_text('-> 200 OK in')
+        page.click('button:has-text("Log out")')
+        expect(page).to_have_url(re.compile(r'/login$'))
+    assert problems == []
