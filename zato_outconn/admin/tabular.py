@@ -4,6 +4,13 @@ An export in CSV has one row per item: a ``kind`` column (``security`` or ``outc
 setting of either kind; a row leaves the other kind's columns empty, and an import reads only the
 columns of its own kind. Text is what the config models coerce from (``true``, ``10.0``); an empty
 cell is an unset optional setting, or the empty text of a setting that is never unset.
+
+Every CSV the admin writes is made to be opened in a spreadsheet, which runs a cell that starts with
+``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return) as a formula, such as ``=HYPERLINK(...)``
+in a connection's name. As OWASP advises (and Symfony's CsvEncoder and csv-stringify's
+``escape_formulas`` do), ``cell`` writes such a text after a single quote, which a spreadsheet shows
+as text; a text that starts with a quote gets one more, so that ``document_from_csv`` can take exactly
+one quote off the cells that have one before a formula character or another quote.
 """
 
 from __future__ import annotations
@@ -23,16 +30,29 @@ SECURITY_COLUMNS = tuple(name for name in SecurityConfig.model_fields if name no
 OUTCONN_COLUMNS = tuple(OutconnConfig.model_fields)
 KINDS = {'security': SECURITY_COLUMNS, 'outconn': OUTCONN_COLUMNS}
 EXPORT_COLUMNS = ('kind', *dict.fromkeys((*SECURITY_COLUMNS, *OUTCONN_COLUMNS)))
+# What a spreadsheet reads as the start of a formula: OWASP's list, with the full-width forms that
+# some spreadsheets read as the same; and the quote that makes a cell text instead.
+FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r', '\uff1d', '\uff0b', '\uff0d', '\uff20')
+TEXT_QUOTE = "'"
+_QUOTED = (*FORMULA_STARTS, TEXT_QUOTE)
 
 
 def cell(value: Any) -> str:
+    """A value as a CSV cell holds it, never a formula to a spreadsheet."""
     if value is None:
         return ''
     if isinstance(value, bool):
         return 'true' if value else 'false'
     if isinstance(value, list | tuple):
-        return ','.join(str(item) for item in value)
-    return str(value)
+        text = ','.join(str(item) for item in value)
+    else:
+        text = str(value)
+    return TEXT_QUOTE + text if text.startswith(_QUOTED) else text
+
+
+def cell_text(text: str) -> str:
+    """What a cell read back stands for: the text ``cell`` wrote, one defusing quote taken off."""
+    return text[1:] if text.startswith(TEXT_QUOTE) and text[1:].startswith(_QUOTED) else text
 
 
 def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
@@ -62,6 +82,6 @@ def document_from_csv(text: str) -> dict[str, Any]:
         if kind not in KINDS:
             raise ConfigError('kind', f'row {number} has kind {kind!r}; it must be security or outconn')
         known = KINDS[kind]
-        item = {key: value for key, value in row.items() if key in known and value is not None}
+        item = {key: cell_text(value) for key, value in row.items() if key in known and value is not None}
         document['security' if kind == 'security' else 'outconns'].append(item)
     return document
