@@ -95,6 +95,17 @@ def test_no_label_holds_a_url_or_a_cid() -> None:
     assert not {'url', 'cid', 'path', 'host'} & label_names
 
 
+def test_methods_outside_the_standard_ones_share_one_label_value() -> None:
+    # The method comes from the caller: a label per method would make a series per string passed.
+    name = unique()
+    for method in ('PROPFIND', 'MKCOL', 'X-7f3a', 'GET'):
+        metrics.observe_attempt(name, 'plain_http', method, 207, 0.01)
+    methods = {sample.labels['method'] for family in text_string_to_metric_families(metrics.render()[0].decode())
+               if family.name == 'zato_outconn_requests' for sample in family.samples
+               if sample.labels.get('connection') == name}
+    assert methods == {'GET', 'other'}
+
+
 def test_forget_removes_every_series_of_a_connection_and_only_its() -> None:
     gone, kept = unique('gone'), unique('kept')
     for name in (gone, kept):

@@ -39,6 +39,8 @@ from prometheus_client import (
 from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from zato_outconn.config.outconn import HTTP_METHODS
+
 __all__ = ['NO_ANSWER', 'count_error', 'count_retry', 'families', 'forget', 'observe_attempt', 'render', 'set_circuit',
            'stats', 'summarise']
 
@@ -48,6 +50,9 @@ NO_ANSWER = 'error'
 # Seconds; past a minute a call is a timeout whatever its exact figure.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 PERCENTILES = (0.5, 0.95, 0.99)
+# The method label of the methods outside HTTP_METHODS.
+OTHER_METHOD = 'other'
+_METHODS = frozenset(HTTP_METHODS)
 
 REQUESTS = Counter('zato_outconn_requests_total', 'Requests sent, one per attempt, by the status code of the answer '
                    '("error" when none came)', ('connection', 'transport', 'method', 'code'))
@@ -97,6 +102,9 @@ def _child(connection: str, key: tuple[Any, ...]) -> Any:
 
 def observe_attempt(connection: str, transport: str, method: str, code: int | None, seconds: float) -> None:
     """One attempt: its answer's status code (None if no answer came) and how long it took."""
+    if method not in _METHODS:
+        # Any token may be a method: a series per one a caller made up would have no bound.
+        method = OTHER_METHOD
     _child(connection, (REQUESTS, transport, method, code)).inc()
     _child(connection, (DURATION, transport)).observe(seconds)
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from zato_outconn import InterceptorError, OutconnConfig, Runtime, SecurityConfig, metrics
+from zato_outconn import InterceptorError, OutconnConfig, RequestError, Runtime, SecurityConfig, metrics
 from zato_outconn.conn.interceptors import CallInfo
 
 from tests.conn.test_tracing import _RECORDING, lower, run
@@ -118,6 +118,44 @@ def test_an_interceptor_that_raises_fails_the_call_and_nothing_is_sent(
     assert isinstance(raised.value.__cause__, PermissionError)
     assert (raised.value.name, raised.value.cid) == ('CRM', 'cid-1')
     assert not http_server.recorder.requests
+
+
+class Enveloping:
+    """Changes the body, as an encrypting or compressing interceptor would."""
+
+    def before_send(self, request: requests.PreparedRequest, call: CallInfo) -> None:
+        request.body = b'{"envelope":' + (request.body or b'""') + b'}'  # type: ignore[operator]
+
+
+def test_a_body_an_interceptor_changes_is_sent_with_its_own_length(runtime: Runtime,
+                                                                   http_server: RecordingServer) -> None:
+    # With the length of the body before, the server would read part of it and take the rest for the
+    # next request on the kept-alive socket.
+    conn = _create(runtime, http_server, 'CRM', pool_size=1)
+    runtime.add_interceptor(Enveloping())
+    for cid in ('cid-1', 'cid-2'):
+        assert conn.post(cid, data=b'"abc"').status_code == 200
+    assert [seen.body for seen in http_server.recorder.requests] == [b'{"envelope":"abc"}'] * 2
+    assert [seen.headers['Content-Length'] for seen in http_server.recorder.requests] == ['18'] * 2
+
+
+@pytest.mark.parametrize('method', ['BREW\r\nX-Forged: 1', 'G E T', '', 'GET/'])
+def test_a_method_that_is_no_http_token_is_the_callers_error_and_nothing_is_sent(
+        runtime: Runtime, http_server: RecordingServer, method: str, caplog: pytest.LogCaptureFixture) -> None:
+    # Not an answer's fault (it was reported as a redirect that cannot be followed, a transport error the
+    # breaker counted), and never a line break in a log line or message.
+    conn = _create(runtime, http_server, 'CRM', breaker_threshold=1)
+    with pytest.raises(RequestError, match='method') as raised:
+        conn.request(method, 'cid-1')
+    assert '\n' not in str(raised.value) and not http_server.recorder.requests
+    assert all('\n' not in record.getMessage() for record in caplog.records)
+    assert conn.get('cid-2').status_code == 200
+
+
+def test_a_method_in_lower_case_is_sent_as_http_writes_it(runtime: Runtime, http_server: RecordingServer) -> None:
+    conn = _create(runtime, http_server, 'CRM')
+    assert conn.request('get', 'cid-1').status_code == 200
+    assert http_server.recorder.last.method == 'GET'
 
 
 def test_each_attempt_of_a_retried_call_is_signed_and_numbered(runtime: Runtime, http_server: RecordingServer) -> None:

@@ -8,6 +8,7 @@ So headers, security, timeouts and TLS can never differ from one path to another
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Mapping
 from time import perf_counter
@@ -17,7 +18,7 @@ import requests
 from requests.utils import default_headers
 
 from zato_outconn import metrics
-from zato_outconn.config import OutconnConfig, SecurityConfig
+from zato_outconn.config import HTTP_METHODS, OutconnConfig, SecurityConfig
 from zato_outconn.config.outconn import TOTAL_TIMEOUT_FACTOR
 from zato_outconn.config.path_template import BadParameter, DotSegment
 from zato_outconn.conn.body import encode_body
@@ -56,6 +57,10 @@ _PREPARE_EXTRAS = frozenset(('json', 'files', 'cookies', 'auth', 'hooks'))
 _FULL_SEND_EXTRAS = frozenset(('files', 'cookies', 'hooks'))
 
 _NO_PLAN = SecurityPlan()
+
+_METHODS = frozenset(HTTP_METHODS)
+# RFC 9110's token, which a method must be.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 class HTTPConnection:
@@ -143,6 +148,8 @@ class HTTPConnection:
                 prefetch: bool = True, headers: Mapping[str, str] | None = None,
                 **kwargs: Any) -> requests.Response:
         """Send one request; ``prefetch=False`` streams the response (requests' ``stream=True``)."""
+        if method not in _METHODS:
+            method = self._method(method, cid)
         if 'stream' in kwargs:
             prefetch = not kwargs.pop('stream')
         unknown = kwargs.keys() - self._keywords if kwargs else None
@@ -224,14 +231,16 @@ class HTTPConnection:
         try:
             settings = opened.settings
             limits = self._limits
-            if request.extras.keys() & _SEND_OVERRIDES:
+            # Most calls pass no extras: no set is made for them.
+            if request.extras and request.extras.keys() & _SEND_OVERRIDES:
                 settings = {**settings, **{key: request.extras[key] for key in _SEND_OVERRIDES
                                            if key in request.extras}}
                 if 'timeout' in request.extras:
                     limits = Limits(self._total_of(request), limits.max_response_size)
             try:
                 prepared = self._preparer.prepare(request, call, self._plan.auth)
-                route = opened.route if not request.extras.keys() & _FULL_SEND_EXTRAS else None
+                route = opened.route if not (request.extras and request.extras.keys() & _FULL_SEND_EXTRAS) \
+                    else None
                 with client_span(self.name, request.method, request.url) as span:
                     # Before the interceptors: a signing hook sees the final request, traceparent included.
                     span.inject(prepared.headers)
@@ -277,6 +286,16 @@ class HTTPConnection:
             connect, read = request.extras['timeout']
             return float(TOTAL_TIMEOUT_FACTOR * (connect + read))
         return self._limits.total
+
+    def _method(self, method: Any, cid: str) -> str:
+        """A method given to ``request`` that is none of the usual ones: upper-cased as requests does, and
+        refused before anything is sent unless it is an HTTP token (one with a line break would forge a
+        log line, and no server could read it)."""
+        if isinstance(method, str) and _TOKEN.fullmatch(method):
+            return method.upper()
+        shown = printable(method) if isinstance(method, str) else repr(method)
+        raise RequestError(f'method {shown!r} is no HTTP method: give GET, POST or another token of letters, '
+                           "digits and !#$%&'*+-.^_`|~", **self._call(shown, self.config.address, cid).context())
 
     def _call(self, method: str, url: str, cid: str) -> Call:
         """What names this call in its errors and log lines: the cid shown escaped, so that one with a
