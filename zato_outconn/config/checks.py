@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import unicodedata
 from urllib.parse import SplitResult, urlsplit
 
 from zato_outconn.exceptions import ConfigError
@@ -28,10 +29,20 @@ MAX_CLIENT_ID_LENGTH = 500
 # RFC 9110 token characters: what a header name may be made of.
 HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _MEDIA_TYPE = re.compile(r'^[!#$%&\'*+\-.^_`|~0-9A-Za-z]+/[!#$%&\'*+\-.^_`|~0-9A-Za-z]+(\s*;.*)?$')
-# Control characters: C0, DEL and C1, whose NEL (U+0085) some log readers and editors take as a line break.
 # An IPv6 host: the address in brackets, then nothing or a port.
 _BRACKETED = re.compile(r'\[[^\[\]@]+\](:[0-9]*)?')
+# Control characters: C0, DEL and C1, whose NEL (U+0085) some log readers and editors take as a line break.
 CONTROL = re.compile(r'[\x00-\x1f\x7f-\x9f]')
+# What a name may not hold although it is no control character: format characters (Unicode's Cf,
+# such as the bidirectional controls U+200E/F, U+202A-E and U+2066-9, which make a name display
+# reordered, and the zero-width space, soft hyphen and byte order mark, which make two names look
+# the same), line and paragraph separators, lone surrogates, and the Hangul fillers, which show as
+# nothing. The joiners (U+200C/D) stay: scripts and emoji sequences need them, and they reorder nothing.
+_INVISIBLE_CATEGORIES = frozenset({'Cf', 'Zl', 'Zp', 'Cs'})
+_JOINERS = frozenset('\u200c\u200d')
+_FILLERS = frozenset('\u115f\u1160\u3164\uffa0')
+# A subdivision flag (Scotland's, say): a black flag, tag letters, a cancel tag. Its tags are Cf too.
+_FLAG_TAGS = re.compile('\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f')
 
 WSDL_NAMESPACE = 'http://schemas.xmlsoap.org/wsdl/'
 
@@ -45,7 +56,26 @@ def check_name(field: str, value: object) -> str:
         raise ConfigError(field, f'must be at most {MAX_NAME_LENGTH} characters long')
     if CONTROL.search(value):
         raise ConfigError(field, 'must not contain control characters')
+    invisible = _invisible(value)
+    if invisible is not None:
+        raise ConfigError(field, f'must not contain {_code_point(invisible)}, an invisible formatting character '
+                                 'that makes the name display other than it is; remove it')
     return value
+
+
+def _invisible(value: str) -> str | None:
+    """The first character of a name that shows as nothing or reorders what follows, if any."""
+    if value.isascii():
+        return None
+    for char in _FLAG_TAGS.sub('', value):
+        if char in _FILLERS or (unicodedata.category(char) in _INVISIBLE_CATEGORIES and char not in _JOINERS):
+            return char
+    return None
+
+
+def _code_point(char: str) -> str:
+    name = unicodedata.name(char, '')
+    return f'U+{ord(char):04X}' + (f' ({name})' if name else '')
 
 
 def check_choice(field: str, value: object, choices: tuple[str, ...]) -> str:
