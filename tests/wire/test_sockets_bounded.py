@@ -14,8 +14,18 @@ from typing import Any
 import pytest
 
 from zato_outconn import PoolTimeout
+from zato_outconn.wire import pool
+from zato_outconn.wire.budget import PROCESS_WHOSE, SocketBudget, default_max_sockets
 
 from tests.support.raw_servers import SocketSampler, established_to
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test counts from none, as a new process does: the process-wide budget also counts the sockets
+    earlier tests' connections still hold (a streamed answer nobody has closed yet, say), which would
+    take places a cap of two or three cannot spare."""
+    monkeypatch.setattr(pool, 'PROCESS', SocketBudget(default_max_sockets(), whose=PROCESS_WHOSE))
 
 
 def wait_until(check: Any, seconds: float = 5.0) -> bool:
