@@ -430,3 +430,17 @@ def test_a_remote_ends_status_line_is_shown_short_as_plain_text(pages: Pages) ->
     assert not any(ord(char) < 32 for char in fragment) and len(fragment) < 1000
     page = pages.text(f'/outconns/{outconn_id}')
     assert 'A' * 1000 not in page and '\x1b' not in page
+
+
+def test_every_change_a_page_makes_needs_the_csrf_token(pages: Pages) -> None:
+    signed_in(pages, 'admin')
+    outconn_id = outconn(pages.store)
+    page = f'/outconns/{outconn_id}'
+    for action, data in ((page, form_of(pages, outconn_id) | {'read_timeout': '3'}),
+                         ('/outconns/new', {'name': 'New', 'host': 'http://127.0.0.1:9'}),
+                         (f'{page}/active', {'is_active': 'false'}), (f'{page}/rollback', {'version': '1'}),
+                         (f'{page}/ping', {}), (f'{page}/delete', {})):
+        refused = pages.submit(page, action, data, csrf=False)
+        assert refused.status_code == 400 and 'CSRF token is missing' in refused.get_data(as_text=True), action
+    record = pages.store.outconn_by_id(outconn_id)
+    assert (record.version, len(pages.store.list_outconns()), pages.store.recent_pings(outconn_id)) == (1, 1, [])
