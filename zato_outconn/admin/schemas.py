@@ -140,10 +140,19 @@ class SecretIn(BaseModel):
 
 
 def one_secret(given: Mapping[str, str | None], settings: Sequence[str] = SECRETS) -> tuple[str, str]:
-    """The one secret given, as its setting and value; a ConfigError unless exactly one of these is."""
-    present = [(setting, value) for setting, value in given.items() if setting in settings and value is not None]
-    if len(present) != 1 or len(given) != len(present):
-        raise ConfigError('secret', f'give exactly one of {" and ".join(settings)}')
+    """The one secret given, as its setting and value; a ConfigError unless exactly one of these is.
+
+    Its message reads as the field's own, beside a form's input as well as in an API's errors.
+    """
+    present = [(setting, value) for setting, value in given.items() if value is not None]
+    unknown = [setting for setting, _ in present if setting not in settings]
+    if unknown:
+        raise ConfigError(unknown[0], f'is not set here; send {" or ".join(settings)}')
+    if not present:
+        others = f' (or send {" or ".join(settings[1:])} instead)' if len(settings) > 1 else ''
+        raise ConfigError(settings[0], f'is required{others}')
+    if len(present) > 1:
+        raise ConfigError(present[1][0], f'cannot be set together with {present[0][0]}; send one at a time')
     return present[0]
 
 
