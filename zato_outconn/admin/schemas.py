@@ -131,12 +131,17 @@ SecurityItem: type[BaseModel] = create_model('SecurityItem', **_security_fields)
 
 
 class SecretIn(BaseModel):
-    """One secret of a definition: ``secret`` (its password, key, token or private key) or ``key_password``."""
+    """One secret of a definition: ``secret`` (its password, key, token or private key) or ``key_password``;
+    or an mtls private key with its password and certificate, stored together."""
 
     model_config = _FORBID
 
     secret: str | None = Field(None, min_length=1, description='The password, key, token or private key.')
-    key_password: str | None = Field(None, min_length=1, description='The password of an encrypted key (mtls).')
+    key_password: str | None = Field(None, min_length=1, description='The password of an encrypted key (mtls); '
+                                                                     'sent with a new key, left out, it has none.')
+    client_cert: str | None = Field(None, min_length=1, description='The client certificate in PEM (mtls), sent '
+                                                                    'with the new private key it belongs to; left '
+                                                                    'out, the stored one stays.')
 
 
 def one_secret(given: Mapping[str, str | None], settings: Sequence[str] = SECRETS) -> tuple[str, str]:

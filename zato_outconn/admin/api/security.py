@@ -22,6 +22,7 @@ from zato_outconn.admin.schemas import (
 from zato_outconn.admin.tabular import csv_text
 from zato_outconn.config import SecurityConfig
 from zato_outconn.config.base import ConfigModel
+from zato_outconn.exceptions import ConfigError
 from zato_outconn.store import SecurityRecord
 
 security = APIBlueprint('api_security', __name__, url_prefix='/api/v1/security', tag='Security definitions')
@@ -109,10 +110,22 @@ def delete_security(security_id: int) -> Response:
 @security.output({}, status_code=204, description='The secret is set')
 @security.doc(summary="Set a definition's secret",
               description='{"secret": "..."} sets the password, key, token or private key; {"key_password": '
-                          '"..."} the password of an encrypted private key (mtls).')
+                          '"..."} the password of an encrypted private key (mtls). An mtls private key takes '
+                          'its key_password and its client_cert in the same body, all checked together: a key '
+                          'renewed with its certificate, or an encrypted key, is set so. A new key without '
+                          'key_password has none; without client_cert, the stored certificate stays.')
 def set_secret(security_id: int, secret: SecretIn) -> Response:
-    setting, value = one_secret({key: getattr(secret, key) for key in secret.model_fields_set
-                                 if getattr(secret, key) is not None})
+    given = {key: getattr(secret, key) for key in secret.model_fields_set if getattr(secret, key) is not None}
     store = current_store()
-    store.set_secret(store.security_by_id(security_id).config.name, value, setting=setting)
+    record = store.security_by_id(security_id)
+    if 'client_cert' in record.config.kind.settings:
+        if 'secret' in given:
+            # As the security page's key form: the key stored with the password and certificate beside it.
+            store.edit_security_by_id(security_id, {'key_password': None, **given})
+            return Response(status=204)
+        if 'client_cert' in given:
+            raise ConfigError('client_cert', 'is set here only with the private key it belongs to (secret); to '
+                                             'change the certificate alone, PATCH the definition')
+    setting, value = one_secret(given)
+    store.set_secret(record.config.name, value, setting=setting)
     return Response(status=204)
