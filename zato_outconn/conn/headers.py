@@ -8,6 +8,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from time import time_ns
 
 # What a header value cannot hold: line breaks and NUL, which would end or cut it.
 UNSENDABLE = re.compile(r'[\r\n\x00]')
@@ -16,10 +17,22 @@ UNSENDABLE = re.compile(r'[\r\n\x00]')
 BAD_CID = re.compile(r'[\x00-\x1f\x7f-\x9f]|[^\x00-\xff]')
 # What no header value may hold by RFC 9110 (controls but tab) or can be encoded by http.client.
 BAD_HEADER_VALUE = re.compile(r'[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]')
+
+# The whole second last formatted, and its text: every request carries a timestamp, and formatting
+# the date and time takes most of a datetime's isoformat; one tuple, replaced whole, so threads agree.
+_second: tuple[int, str] = (0, '')
+
+
 def msg_timestamp() -> str:
     """Now in UTC as ISO 8601 with microseconds and no offset, e.g. 2013-04-26T23:41:45.271911."""
-    # timespec keeps the fraction even when it happens to be zero; no offset, as the format says.
-    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec='microseconds')
+    global _second
+    now = time_ns() // 1000
+    seconds, micros = divmod(now, 1_000_000)
+    cached = _second
+    if cached[0] != seconds:
+        # No offset, as the format says; the fraction is kept when it happens to be zero.
+        cached = _second = (seconds, datetime.fromtimestamp(seconds, timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.'))
+    return f'{cached[1]}{micros:06d}'
 
 
 @dataclass

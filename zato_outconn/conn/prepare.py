@@ -22,6 +22,7 @@ from zato_outconn.conn.body import BodyError, encode_json
 from zato_outconn.conn.headers import BAD_CID, BAD_HEADER_VALUE, Component, msg_timestamp
 from zato_outconn.conn.request import OutgoingRequest
 from zato_outconn.exceptions import RequestError, printable
+from zato_outconn.security.header_schemes import HeaderAuth
 from zato_outconn.wire.call import Call
 
 # The body's bytes and the headers that describe them, from what the caller passed.
@@ -31,12 +32,16 @@ Encoder = Callable[[OutgoingRequest], tuple[bytes | None, dict[str, str]]]
 class Preparer:
     """Prepares the requests of one connection from what its template fixes, made once per connection."""
 
-    __slots__ = ('_base_headers', '_component', '_config', '_encode')
+    __slots__ = ('_base_store', '_cid_header', '_component', '_component_header', '_encode', '_ts_header')
 
     def __init__(self, config: OutconnConfig, base_headers: CaseInsensitiveDict[str], component: Component,
                  encode: Encoder) -> None:
-        self._config = config
-        self._base_headers = base_headers
+        # What a CaseInsensitiveDict keeps (lower-case name: (name, value)), copied for each request:
+        # a third of the time of copying the CaseInsensitiveDict, which sets each header again.
+        self._base_store = _store_of(base_headers)
+        self._cid_header = _entry_key(config.cid_header)
+        self._component_header = _entry_key(config.component_header)
+        self._ts_header = _entry_key(config.msg_ts_header)
         self._component = component
         self._encode = encode
 
@@ -46,18 +51,19 @@ class Preparer:
             # The refused cid is shown escaped: raw, its line break would let a caller forge a log line.
             raise RequestError('the cid must be one line of text, ASCII or Latin-1, without control characters',
                                name=call.name, method=call.method, url=call.url, cid=printable(str(cid)[:64]))
-        config = self._config
         prepared = requests.PreparedRequest()
         prepared.method = request.method
         prepared.url = request.url
         # The headers every request starts from, with the cid, component and timestamp.
-        headers = self._base_headers.copy()
-        if config.cid_header:
-            headers[config.cid_header] = cid
-        if config.component_header:
-            headers[config.component_header] = self._component.current()
-        if config.msg_ts_header:
-            headers[config.msg_ts_header] = msg_timestamp()
+        store = self._base_store.copy()
+        if self._cid_header is not None:
+            store[self._cid_header[0]] = (self._cid_header[1], cid)
+        if self._component_header is not None:
+            store[self._component_header[0]] = (self._component_header[1], self._component.current())
+        if self._ts_header is not None:
+            store[self._ts_header[0]] = (self._ts_header[1], msg_timestamp())
+        headers: CaseInsensitiveDict[str] = CaseInsensitiveDict.__new__(CaseInsensitiveDict)
+        headers._store = store  # type: ignore[attr-defined]
         extras = request.extras
         if 'json' in extras or 'files' in extras:
             prepared.headers = headers
@@ -70,21 +76,46 @@ class Preparer:
                 body, body_headers = self._encode(request)
             except BodyError as error:
                 raise RequestError(str(error), **call.context()) from None
-            headers.update(body_headers)
+            for name, value in body_headers.items():
+                headers[name] = value
             prepared.headers = headers
             prepared.body = body
-            prepared.prepare_content_length(body)
+            if type(body) is bytes:
+                # What prepare_content_length works out for bytes, without its look at what body is.
+                if body:
+                    store['content-length'] = ('Content-Length', str(len(body)))
+            else:
+                prepared.prepare_content_length(body)
         if request.headers:
             apply_caller_headers(headers, request.headers, call)
 
-        # A jar on every request, as requests' redirect handling reads it even when not following.
-        prepared.prepare_cookies(extras.get('cookies') or RequestsCookieJar())
+        cookies = extras.get('cookies')
+        if cookies:
+            prepared.prepare_cookies(cookies)
+        else:
+            # The empty jar requests' redirect handling, digest and NTLM read, on every request (one
+            # resent from response.request too); an empty jar gives no Cookie header, so it is set
+            # as it is, without the header's working out.
+            prepared._cookies = RequestsCookieJar()  # type: ignore[attr-defined]
         auth = extras.get('auth', auth)
-        if auth is not None:
+        if type(auth) is HeaderAuth:
+            # What prepare_auth comes to for a header computed once (basic_auth, apikey, bearer): the
+            # body is unchanged, so its Content-Length too.
+            auth(prepared)
+        elif auth is not None:
             prepared.prepare_auth(auth)
         if 'hooks' in extras:
             prepared.prepare_hooks(extras['hooks'])
         return prepared
+
+
+def _store_of(headers: CaseInsensitiveDict[str]) -> dict[str, tuple[str, str]]:
+    return dict(headers._store)  # type: ignore[attr-defined]
+
+
+def _entry_key(name: str | None) -> tuple[str, str] | None:
+    """A header's key in a CaseInsensitiveDict's store, and its name as sent; None for no header."""
+    return (name.lower(), name) if name else None
 
 
 def apply_caller_headers(headers: MutableMapping[str, str], caller: Mapping[str, Any], call: Call) -> None:

@@ -45,8 +45,10 @@ class Deadline:
             self.at, self.seconds = outer.at, outer.seconds
         self.expired = False
         self.done = False
-        # Weak: a socket closed meanwhile must be free to go (and give back its budget places).
-        self._sockets: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Weak: a socket closed meanwhile must be free to go (and give back its budget places). Plain
+        # references without callbacks, in a list: most sends watch one socket, and a WeakSet costs
+        # more to make than the rest of the deadline.
+        self._sockets: list[weakref.ref[Any]] = []
         self._lock = threading.Lock()
 
     def remaining(self) -> float:
@@ -62,14 +64,20 @@ class Deadline:
         with self._lock:
             if self.done:
                 return
-            self._sockets.add(sock)
+            sockets = self._sockets
+            if not any(ref() is sock for ref in sockets):
+                # The dead references of sockets gone go now: a long send may watch many in turn.
+                sockets[:] = [ref for ref in sockets if ref() is not None]
+                sockets.append(weakref.ref(sock))
             if self.expired:
                 _shut(sock)
 
     def forget(self, sock: Any) -> None:
         """The call is done with this socket (it goes back to the pool)."""
         with self._lock:
-            self._sockets.discard(sock)
+            sockets = self._sockets
+            if sockets:
+                sockets[:] = [ref for ref in sockets if ref() is not sock and ref() is not None]
 
     def expire(self) -> None:
         """Called by the watchdog when the deadline passes with the send still running."""
@@ -77,8 +85,10 @@ class Deadline:
             if self.done:
                 return
             self.expired = True
-            for sock in list(self._sockets):
-                _shut(sock)
+            for ref in self._sockets:
+                sock = ref()
+                if sock is not None:
+                    _shut(sock)
 
     def end(self) -> None:
         with self._lock:

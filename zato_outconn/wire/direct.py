@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from functools import partial
 from time import perf_counter
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from requests.cookies import extract_cookies_to_jar
+from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.util.timeout import Timeout
@@ -29,6 +30,9 @@ from urllib3.util.timeout import Timeout
 from zato_outconn.wire.pool import ONCE_ON_STALE, BoundedWait
 
 DIRECT_ENV = 'ZATO_OUTCONN_DIRECT_SEND'
+
+# What a Response is before its __init__ runs; ``DirectRoute.send`` sets every attribute itself.
+_new_response = partial(requests.Response.__new__, requests.Response)
 
 
 def direct_send_enabled() -> bool:
@@ -83,14 +87,24 @@ class DirectRoute:
             method=method, url=url[self._origin_length:], body=body, headers=sent, redirect=False,
             assert_same_host=False, preload_content=False, decode_content=False, retries=ONCE_ON_STALE,
             timeout=socket_timeout, pool_timeout=pool_timeout, chunked=chunked)
-        response = requests.Response()
+        # Every attribute Response.__init__ sets (a test keeps the two the same), each set once: its
+        # empty headers, cookiejar_from_dict and timedelta(0) are made only to be replaced.
+        response = _new_response()
+        response._content = False  # type: ignore[assignment]
+        response._content_consumed = False  # type: ignore[attr-defined]
+        response._next = None  # type: ignore[attr-defined]
         response.status_code = raw.status
-        response.headers = CaseInsensitiveDict(raw.headers)
-        response.encoding = get_encoding_from_headers(response.headers)
+        # As CaseInsensitiveDict(raw.headers) has them (repeated names joined with ', '), built directly.
+        received: CaseInsensitiveDict[str] = CaseInsensitiveDict.__new__(CaseInsensitiveDict)
+        received._store = {name.lower(): (name, value) for name, value in raw.headers.itermerged()}  # type: ignore[attr-defined]
+        response.headers = received
         response.raw = raw
-        response.reason = raw.reason
         response.url = url
-        if 'Set-Cookie' in raw.headers or 'Set-Cookie2' in raw.headers:
+        response.encoding = _encoding_of(received)
+        response.history = []
+        response.reason = raw.reason
+        response.cookies = RequestsCookieJar()
+        if 'set-cookie' in received or 'set-cookie2' in received:
             # Only then: a cookie jar's parsing is a good part of a call, and finds nothing without them.
             extract_cookies_to_jar(response.cookies, prepared, raw)
         response.request = prepared
@@ -117,6 +131,23 @@ class DirectRoute:
                 # The template's timeouts, and the few a caller passes, are made once.
                 self._timeouts[timeout] = made
         return made
+
+
+# The encoding requests gives each Content-Type: an endpoint answers with one or two, and working
+# it out parses the header's parameters every time.
+_ENCODINGS: dict[str | None, str | None] = {}
+
+
+def _encoding_of(headers: CaseInsensitiveDict[str]) -> str | None:
+    entry = headers._store.get('content-type')  # type: ignore[attr-defined]
+    content_type = None if entry is None else entry[1]
+    try:
+        return _ENCODINGS[content_type]
+    except KeyError:
+        encoding = get_encoding_from_headers(headers)
+        if len(_ENCODINGS) < 64:
+            _ENCODINGS[content_type] = encoding
+        return encoding
 
 
 def _same_but_timeout(settings: Any, own: dict[str, Any]) -> bool:

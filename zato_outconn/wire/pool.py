@@ -175,13 +175,13 @@ class BoundedWait:
         _reused.set(sock is not None)
         current = deadline.current()
         if current is not None:
-            if current.passed():
+            remaining = current.at - monotonic()
+            if remaining <= 0 or current.expired:
                 # A redirect's next hop, a retry, a second round of authentication: none past the deadline.
                 raise deadline.DeadlinePassed('the call reached its total timeout')
             if sock is not None:
                 current.watch(sock)
             timeout = kwargs.get('timeout')
-            remaining = current.remaining()
             if isinstance(timeout, PoolTimeoutSetting) and isinstance(timeout.connect_timeout, int | float) \
                     and timeout.connect_timeout > remaining:
                 # A new socket's connect cannot be shut by the watchdog: it waits no longer than what is left.
