@@ -229,9 +229,14 @@ class Outgoing:
         registry (deleted, renamed) have their metrics dropped too."""
         for item in items:
             item.close()
-            if gone and item.name not in self.registry(item.config.transport):
-                # A connection made again under this name starts with a closed circuit and a full bucket.
-                policies.forget(self._budgets, item.config.transport, item.name)
+            if gone:
+                # Its successor keeps its circuit and bucket only if it has the same settings for them; one
+                # made again under a name deleted starts with a closed circuit and a full bucket.
+                successor = self.registry(item.config.transport).get(item.name)
+                if successor is None:
+                    policies.forget(self._budgets, item.config.transport, item.name)
+                else:
+                    policies.settle(self._budgets, successor.config)
             if gone and item.name not in self.plain_http and item.name not in self.soap:
                 metrics.forget(item.name)
 

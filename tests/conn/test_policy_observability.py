@@ -115,3 +115,15 @@ def test_a_connection_deleted_with_an_open_circuit_and_made_again_starts_closed(
     assert circuits('plain_http', name) == []
     runtime.store.create_outconn(config)
     assert runtime.outgoing.plain_http[name].conn.get('cid').status_code == 200
+
+
+def test_an_edit_that_removes_the_breaker_shows_the_circuit_closed_before_any_call(runtime: Runtime,
+                                                                                  server: ScriptedServer) -> None:
+    # A connection is built on its first call: the gauge and outconn show must not wait for one.
+    name = f'CRM {uuid.uuid4()}'
+    server.answer(otherwise=Answer(500))
+    runtime.store.create_outconn(OutconnConfig(name=name, host=server.url, breaker_threshold=1, breaker_reset=30))
+    runtime.outgoing.plain_http[name].conn.get('cid')
+    runtime.store.edit_outconn('plain_http', name, {'breaker_threshold': 0})
+    assert sample('zato_outconn_circuit_open', connection=name) == 0
+    assert circuits('plain_http', name) == []

@@ -58,27 +58,50 @@ Attempt = Callable[[OutgoingRequest, Call, int], requests.Response]
 # generations come and go between calls, and its circuit must not go with them.
 _SHARED: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, str], tuple[Any, Any]]] = weakref.WeakKeyDictionary()
 _SHARED_LOCK = threading.Lock()
+_KINDS = ('breaker', 'bucket')
 
 
 def policies_for(config: OutconnConfig, owner: Any) -> Policies | None:
     """The policies of a connection, or None when it has none set."""
+    if _SHARED:
+        settle(owner, config)
     if not (config.max_retries or config.breaker_threshold or config.rate_limit):
-        if _SHARED:
-            forget(owner, config.transport, config.name)
         return None
     return Policies(config, owner)
 
 
-def forget(owner: Any, transport: str, name: str, kinds: tuple[str, ...] = ('breaker', 'bucket')) -> None:
-    """Drop the owner's breaker and bucket of a connection that no longer has them (deleted, renamed,
-    or edited to have none): a connection made again under its name starts afresh, and a circuit that
-    was open no longer shows open in the gauge."""
+def settle(owner: Any, config: OutconnConfig) -> None:
+    """Drop the owner's breaker and bucket of the connection that ``config`` would not keep (its
+    breaker or rate-limit settings or host changed, or it has none now), so that a circuit that was
+    open no longer shows open, before the new generation's first call or without one."""
+    _drop(owner, config.transport, config.name, lambda kind, wanted: wanted != _wanted(kind, config))
+
+
+def forget(owner: Any, transport: str, name: str) -> None:
+    """Drop the owner's breaker and bucket of a connection deleted or renamed: one made again under
+    its name starts with a closed circuit and a full bucket."""
+    _drop(owner, transport, name, lambda kind, wanted: True)
+
+
+def _drop(owner: Any, transport: str, name: str, stale: Callable[[str, Any], bool]) -> None:
+    dropped = []
     with _SHARED_LOCK:
-        states = _SHARED.get(owner)
-        dropped = [states.pop((kind, transport, name), None) for kind in kinds] if states is not None else []
-    for found in dropped:
-        if isinstance(found, tuple | list) and isinstance(found[1], Breaker):
-            found[1].closed_for_good()
+        states = _SHARED.get(owner, {})
+        for kind in _KINDS:
+            key = (kind, transport, name)
+            found = states.get(key)
+            if found is not None and stale(kind, found[0]):
+                dropped.append(states.pop(key)[1])
+    for made in dropped:
+        if isinstance(made, Breaker):
+            made.closed_for_good()
+
+
+def _wanted(kind: str, config: OutconnConfig) -> Any:
+    """What a breaker or bucket is kept for: the host and its own settings; None when it is off."""
+    if kind == 'breaker':
+        return (config.host, (config.breaker_threshold, config.breaker_reset)) if config.breaker_threshold else None
+    return (config.host, config.rate_limit) if config.rate_limit else None
 
 
 class Policies:
@@ -93,14 +116,10 @@ class Policies:
         self.bucket: TokenBucket | None = None
         self.rate = config.rate_limit
         if config.breaker_threshold:
-            self.breaker = _shared(owner, 'breaker', config, (config.breaker_threshold, config.breaker_reset),
+            self.breaker = _shared(owner, 'breaker', config,
                                    lambda: Breaker(config.name, config.breaker_threshold, config.breaker_reset))
-        else:
-            forget(owner, config.transport, config.name, ('breaker',))
         if config.rate_limit:
-            self.bucket = _shared(owner, 'bucket', config, config.rate_limit, lambda: TokenBucket(config.rate_limit))
-        else:
-            forget(owner, config.transport, config.name, ('bucket',))
+            self.bucket = _shared(owner, 'bucket', config, lambda: TokenBucket(config.rate_limit))
 
     def run(self, attempt: Attempt, request: OutgoingRequest, call: Call, total: float) -> requests.Response:
         """Make the call's attempts within ``total`` seconds, as the module says."""
@@ -213,10 +232,10 @@ def _bounded(attempt: Attempt, request: OutgoingRequest, call: Call, number: int
         deadline.disarm(armed, token)
 
 
-def _shared(owner: Any, kind: str, config: OutconnConfig, settings: Any, make: Callable[[], Any]) -> Any:
+def _shared(owner: Any, kind: str, config: OutconnConfig, make: Callable[[], Any]) -> Any:
     """The owner's breaker or bucket of this connection, made anew when its host or settings changed."""
     key = (kind, config.transport, config.name)
-    wanted = (config.host, settings)
+    wanted = _wanted(kind, config)
     with _SHARED_LOCK:
         states = _SHARED.get(owner)
         if states is None:
