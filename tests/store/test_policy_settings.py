@@ -101,8 +101,11 @@ def test_an_export_made_before_the_settings_imports_with_their_defaults(store: S
 @pytest.mark.parametrize(('field', 'value', 'words'), [
     ('max_retries', '-1', 'whole number from 0 to 100'),
     ('max_retries', '101', 'whole number from 0 to 100'),
-    ('retry_on_status', '503,abc', "HTTP status codes (100-599) separated by commas, e.g. 429,503; got 'abc'"),
-    ('retry_on_status', '600', 'HTTP status codes (100-599)'),
+    ('retry_on_status', '503,abc', "HTTP error status codes (400-599) separated by commas, e.g. 429,503; got 'abc'"),
+    ('retry_on_status', '600', 'HTTP error status codes (400-599)'),
+    # A success or a redirect retried would repeat what the server has done already.
+    ('retry_on_status', '200,503', "HTTP error status codes (400-599) separated by commas, e.g. 429,503; got '200'"),
+    ('retry_on_status', '302', "got '302'"),
     ('retry_methods', 'GET,FETCH', "HTTP methods from GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS separated by "
                                    "commas; got 'FETCH'"),
     ('retry_backoff', '-1', 'positive number of seconds'),

@@ -89,8 +89,9 @@ def _check_statuses(field: str, value: object) -> str:
         raise ConfigError(field, f'must be HTTP status codes separated by commas, e.g. 429,503; got {value!r}')
     codes = set()
     for item in value.replace(',', ' ').split():
-        if not (item.isascii() and item.isdigit()) or not 100 <= int(item) <= 599:
-            raise ConfigError(field, f'must be HTTP status codes (100-599) separated by commas, e.g. 429,503; '
+        # Only errors: retrying a success or a redirect would repeat what the server has done already.
+        if not (item.isascii() and item.isdigit()) or not 400 <= int(item) <= 599:
+            raise ConfigError(field, f'must be HTTP error status codes (400-599) separated by commas, e.g. 429,503; '
                                      f'got {item!r}')
         codes.add(int(item))
     return ','.join(str(code) for code in sorted(codes))
@@ -163,7 +164,7 @@ class OutconnConfig(ConfigModel):
                        'in retry_on_status of a method in retry_methods; all within total_timeout.')
     retry_on_status: Annotated[str, checked(_check_statuses)] = Field(
         DEFAULT_RETRY_ON_STATUS, max_length=MAX_NAME_LENGTH,
-        description='HTTP statuses that are retried, separated by commas.')
+        description='HTTP error statuses (400-599) that are retried, separated by commas.')
     retry_methods: Annotated[str, checked(_check_methods)] = Field(
         DEFAULT_RETRY_METHODS, max_length=MAX_NAME_LENGTH,
         description='HTTP methods whose read timeouts and retry_on_status answers are retried, separated by '
