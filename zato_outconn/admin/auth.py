@@ -65,14 +65,15 @@ class Principal:
 
 
 class SessionUser(UserMixin):
-    """The user of a session. Its id carries when the user last changed, so that a new password
-    (or role) ends every session signed in before it."""
+    """The user of a session. Its id carries the user's session epoch, which the store counts up at
+    logout and at a new password or role: every session signed in before then, and every copy of its
+    cookie, no longer loads a user (Flask-Login's alternative token, kept in the database)."""
 
     def __init__(self, record: UserRecord) -> None:
         self.record = record
 
     def get_id(self) -> str:
-        return f'{self.record.updated_at.isoformat()} {self.record.name}'
+        return f'{self.record.session_epoch} {self.record.name}'
 
 
 def current_store() -> Store:
@@ -88,12 +89,13 @@ def current_principal() -> Principal:
 
 @login_manager.user_loader
 def _load_session_user(session_id: str) -> SessionUser | None:
-    stamp, _, name = session_id.partition(' ')
+    epoch, _, name = session_id.partition(' ')
     try:
         record = current_store().get_user(name)
     except NotFound:
         return None
-    return SessionUser(record) if record.updated_at.isoformat() == stamp else None
+    # Compared as text: a session id of an older form, or one not a number, simply matches no epoch.
+    return SessionUser(record) if str(record.session_epoch) == epoch else None
 
 
 def _verify(token: str) -> Principal | None:

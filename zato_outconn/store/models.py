@@ -171,6 +171,9 @@ class AdminUser(Base):
     password_hash: Mapped[str] = mapped_column(String(500), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    # Part of every session id the user signs in with; counting it up (at logout, or a new password
+    # or role) ends each of those sessions, wherever a copy of its cookie is.
+    session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
 class APIToken(Base):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from zato_outconn.config.checks import check_choice, check_name
@@ -34,6 +34,8 @@ class UserRecord:
     role: str
     created_at: datetime
     updated_at: datetime
+    # Counted up whenever the user's sessions must end; part of the session id, never shown.
+    session_epoch: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {'id': self.id, 'name': self.name, 'role': self.role,
@@ -121,6 +123,7 @@ class Users(StoreBase):
             row = _user_row(session, name)
             row.password_hash = password_hash
             row.updated_at = utc_now()
+            row.session_epoch = AdminUser.session_epoch + 1
             session.flush()
             return _user_record(row)
 
@@ -133,11 +136,21 @@ class Users(StoreBase):
             if row.role != role:
                 row.role = role
                 row.updated_at = utc_now()
+                row.session_epoch = AdminUser.session_epoch + 1
             session.flush()
             if was_admin and role != ADMIN_ROLE:
                 _refuse_no_admin_left(session, 'role', f'{name!r} is the last admin and cannot get another '
                                                        'role; make another user an admin first')
             return _user_record(row)
+
+    def end_sessions(self, name: str) -> None:
+        """Ends every session the user signed in with, wherever a copy of its cookie is (at logout)."""
+        with self._transaction() as session:
+            # Counted up in SQL, so that two logouts at once both count.
+            ended = session.execute(update(AdminUser).where(AdminUser.name == name)
+                                    .values(session_epoch=AdminUser.session_epoch + 1))
+            if not ended.rowcount:  # type: ignore[attr-defined]
+                raise NotFound('admin user', name)
 
     def check_password(self, name: str, password: str) -> UserRecord | None:
         """The user if the password is theirs, else None; as slow for unknown names as for known ones."""
@@ -171,4 +184,4 @@ def _refuse_no_admin_left(session: Session, field: str, message: str) -> None:
 
 
 def _user_record(row: AdminUser) -> UserRecord:
-    return UserRecord(row.id, row.name, row.role, utc(row.created_at), utc(row.updated_at))
+    return UserRecord(row.id, row.name, row.role, utc(row.created_at), utc(row.updated_at), row.session_epoch)

@@ -17,7 +17,7 @@ import math
 
 from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from zato_outconn.admin.auth import SessionUser, current_store
 from zato_outconn.admin.pages.view import HOME, local_path, page, signed_in
@@ -81,12 +81,18 @@ def login() -> ResponseReturnValue:
     # A new session: nothing of the one before carries over, above all not its CSRF token, which whoever
     # planted that session's cookie would know.
     session.clear()
+    # A permanent session's cookie carries its expiry and is signed again at each request, so that
+    # PERMANENT_SESSION_LIFETIME is how long a session may sit idle.
+    session.permanent = True
     login_user(SessionUser(record))
     return redirect(target)
 
 
 @pages_auth.post('/logout')
 def logout() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        # The cookie lives on wherever it was copied to; only the store can tell it is over.
+        current_store().end_sessions(current_user.record.name)
     session.clear()
     logout_user()
     return redirect(url_for('pages_auth.login'))
