@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 
+def short_text(text: str, limit: int = 500, tail: int = 24) -> str:
+    """What a remote end wrote (a ping's reason phrase, its error), fit to show and keep: control
+    characters (terminal escapes, bells) as U+FFFD, and at most ``limit`` long, cut in the middle with
+    a marker, its last ``tail`` characters kept (where a ping's report says how long it took)."""
+    cleaned = ''.join('\ufffd' if ord(char) < 32 or 127 <= ord(char) < 160 else char for char in text)
+    if len(cleaned) <= limit:
+        return cleaned
+    return f'{cleaned[:limit - tail - 1]}…{cleaned[-tail:]}'
+
+
 class PingResult(str):
     """A one-line report of how the remote end answered, e.g.::
 

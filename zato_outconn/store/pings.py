@@ -14,12 +14,16 @@ from typing import Any
 from sqlalchemy import Boolean, DateTime, Float, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from zato_outconn.conn.ping import short_text
 from zato_outconn.store.base import StoreBase
 from zato_outconn.store.models import Base, utc_now
 from zato_outconn.store.records import utc
 
 # The most characters of an error kept; the rest of a long traceback-like text says nothing more.
 MAX_ERROR_LENGTH = 2000
+# The most characters of a URL kept, its column's length: a host and path can be longer, and the
+# audit must never fail the ping it records (PostgreSQL refuses a longer value).
+MAX_URL_LENGTH = 4000
 
 
 class PingEntry(Base):
@@ -37,7 +41,7 @@ class PingEntry(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     elapsed: Mapped[float] = mapped_column(Float, nullable=False)
     method: Mapped[str] = mapped_column(String(16), nullable=False)
-    url: Mapped[str] = mapped_column(String(4000), nullable=False)
+    url: Mapped[str] = mapped_column(String(MAX_URL_LENGTH), nullable=False)
     error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index('ix_ping_outconn_id_pinged_at', 'outconn_id', 'pinged_at'),
@@ -74,7 +78,8 @@ class Pings(StoreBase):
         with self._transaction() as session:
             row = PingEntry(outconn_id=outconn_id, name=name, transport=transport, pinged_at=utc_now(),
                             pinged_by=by, ok=ok, status_code=status_code, elapsed=elapsed, method=method,
-                            url=url, error=error[:MAX_ERROR_LENGTH] if error is not None else None)
+                            url=short_text(url, MAX_URL_LENGTH),
+                            error=short_text(error, MAX_ERROR_LENGTH) if error is not None else None)
             session.add(row)
             session.flush()
             return _ping_record(row)

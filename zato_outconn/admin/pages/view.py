@@ -19,6 +19,7 @@ from werkzeug.routing import BaseConverter
 from zato_outconn.admin.auth import Principal, current_store, login_manager
 from zato_outconn.admin.problems import page_error
 from zato_outconn.admin.settings import PREFIX
+from zato_outconn.conn.ping import short_text as short_text  # the pages import it from here
 from zato_outconn.exceptions import ConfigError
 
 View = TypeVar('View', bound=Callable[..., Any])
@@ -118,16 +119,6 @@ class RowIdConverter(BaseConverter):
 
     def to_url(self, value: Any) -> str:
         return str(int(value))
-
-
-def short_text(text: str, limit: int = 500, tail: int = 24) -> str:
-    """What a remote end wrote (a ping's reason phrase, its error), as a page shows it: control
-    characters (terminal escapes, bells) as U+FFFD, and at most ``limit`` long, its end kept, where a
-    ping's report says how long it took."""
-    cleaned = ''.join('\ufffd' if ord(char) < 32 or 127 <= ord(char) < 160 else char for char in text)
-    if len(cleaned) <= limit:
-        return cleaned
-    return f'{cleaned[:limit - tail - 1]}…{cleaned[-tail:]}'
 
 
 def page(template: str, **context: Any) -> str:
