@@ -9,9 +9,15 @@ from flask import request
 from flask.wrappers import Response
 
 from zato_outconn.admin.problems import problem
+from zato_outconn.conn.ping import short_text
 from zato_outconn.exceptions import ConfigError, Conflict
 
 Record = TypeVar('Record')
+
+# What an If-Match tag that names no version stands for: versions start at 1.
+NO_VERSION = 0
+# The digits of the largest version the databases' integers hold (2 ** 31 - 1).
+MAX_DIGITS = 10
 
 
 def etag(version: int) -> str:
@@ -19,14 +25,22 @@ def etag(version: int) -> str:
 
 
 def if_match() -> int | None:
-    """The version If-Match names, or None without one (or with ``*``); a tag that is no version is refused."""
+    """The version If-Match names, or None without one (or with ``*``); NO_VERSION for an entity tag
+    that names no version (one no row has, so the edit is refused as stale); a header that is no tag
+    at all is refused naming If-Match."""
     raw = request.headers.get('If-Match')
     if raw is None or raw.strip() == '*':
         return None
-    text = raw.strip().removeprefix('W/').strip('"')
-    if not text.isdigit():
-        raise ConfigError('If-Match', f'must be the ETag of the item, a version in quotes such as "3"; got {raw!r}')
-    return int(text)
+    tag = raw.strip().removeprefix('W/')
+    text = tag.strip('"')
+    # isdigit() alone takes '²' and other digits int() refuses; a version has at most MAX_DIGITS.
+    if text.isascii() and text.isdigit():
+        return int(text) if len(text) <= MAX_DIGITS else NO_VERSION
+    if len(tag) > 2 and tag[0] == tag[-1] == '"':
+        # A tag, but none of ours: RFC 9110 has If-Match then fail, as for any tag of another version.
+        return NO_VERSION
+    raise ConfigError('If-Match', f'must be the ETag of the item, a version in quotes such as "3"; '
+                                  f'got {short_text(raw, 60)!r}')
 
 
 def edit_as_of(what: str, version: int, edit: Callable[[int | None], Record],
@@ -45,5 +59,6 @@ def edit_as_of(what: str, version: int, edit: Callable[[int | None], Record],
 
 
 def _stale(what: str, version: int, expected: int) -> Response:
-    return problem(412, f'{what} is at version {version}, not {expected} as If-Match says: it was changed since '
-                        'you read it; read it again and repeat the change', headers={'ETag': etag(version)})
+    named = f'{expected} as If-Match says' if expected != NO_VERSION else 'the one If-Match names'
+    return problem(412, f'{what} is at version {version}, not {named}: it was changed since you read it; '
+                        'read it again and repeat the change', headers={'ETag': etag(version)})
