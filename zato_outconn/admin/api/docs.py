@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, current_app, render_template_string
 
 from zato_outconn.admin.answers import CSV_TYPE
+from zato_outconn.admin.pages.view import MAX_NUMBER
 from zato_outconn.admin.problems import PROBLEM_TYPE
 
 docs = Blueprint('api_docs', __name__)
@@ -23,6 +24,9 @@ IMPORT_ROUTE = '/api/v1/import'
 _METHODS = ('get', 'put', 'post', 'delete', 'patch')
 _CSV = {'schema': {'type': 'string'}}
 _PROBLEM_REF = {'$ref': '#/components/schemas/HTTPError'}
+# Path ids taken by the row_id converter, which APIFlask, not knowing it, would call strings.
+ROW_ID_PARAMETERS = frozenset({'outconn_id'})
+_ROW_ID_SCHEMA = {'type': 'integer', 'minimum': 0, 'maximum': MAX_NUMBER}
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -37,6 +41,9 @@ def finish_spec(spec: dict[Any, Any] | str) -> dict[Any, Any] | str:
             if method not in _METHODS:
                 continue
             responses = operation.setdefault('responses', {})
+            for parameter in operation.get('parameters', []):
+                if parameter.get('in') == 'path' and parameter.get('name') in ROW_ID_PARAMETERS:
+                    parameter['schema'] = dict(_ROW_ID_SCHEMA)
             if path == IMPORT_ROUTE:
                 operation['requestBody'] = {'required': True, 'content': {
                     'application/json': {'schema': {'$ref': '#/components/schemas/ExportDocument'}},

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 from flask import request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask.wrappers import Response
 
 from zato_outconn.admin.answers import csv_answer, json_answer, wants_csv
 from zato_outconn.admin.api.versions import edit_as_of, etag
 from zato_outconn.admin.auth import current_principal, current_store, needs
+from zato_outconn.admin.pages.view import RowIdConverter
 from zato_outconn.admin.pinging import ping_saved
 from zato_outconn.admin.problems import invalid, problem
 from zato_outconn.admin.schemas import (
-    ROW_ID,
     HistoryList,
     OutconnItem,
     OutconnPage,
@@ -27,6 +28,16 @@ from zato_outconn.config.base import ConfigModel
 from zato_outconn.store import OutconnRecord
 
 outconns = APIBlueprint('api_outconns', __name__, url_prefix='/api/v1/outconns', tag='Connections')
+
+
+# Before the routes below are added: werkzeug's int(max=...) matches no rule for a larger id, which
+# answers 405 to a PATCH or DELETE (a GET rule has the path); row_id says 404 for every method.
+@outconns.record_once
+def _row_ids(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters['row_id'] = RowIdConverter
+
+
+ONE = '/<row_id:outconn_id>'
 
 ITEM_COLUMNS = ('id', *OutconnConfig.model_fields, 'version', 'created_at', 'updated_at')
 
@@ -68,7 +79,7 @@ def create_outconn(config: OutconnConfig) -> Response:
     return _item(record, 201, {'Location': url_for('.get_outconn', outconn_id=record.id)})
 
 
-@outconns.get(f'/<{ROW_ID}:outconn_id>')
+@outconns.get(ONE)
 @needs(outconns, 'outconn.read')
 @outconns.output(OutconnItem, description='The connection; ETag is its version')
 @outconns.doc(summary='Get a connection')
@@ -76,7 +87,7 @@ def get_outconn(outconn_id: int) -> Response:
     return _item(current_store().outconn_by_id(outconn_id))
 
 
-@outconns.patch(f'/<{ROW_ID}:outconn_id>')
+@outconns.patch(ONE)
 @needs(outconns, 'outconn.write', 'outconn.activate')
 @outconns.input(OutconnPatch, arg_name='patch')
 @outconns.output(OutconnItem, description='The connection as changed')
@@ -101,7 +112,7 @@ def edit_outconn(outconn_id: int, patch: ConfigModel) -> Response:
     return edited if isinstance(edited, Response) else _item(edited)
 
 
-@outconns.delete(f'/<{ROW_ID}:outconn_id>')
+@outconns.delete(ONE)
 @needs(outconns, 'outconn.write')
 @outconns.output({}, status_code=204, description='Deleted')
 @outconns.doc(summary='Delete a connection')
@@ -112,7 +123,7 @@ def delete_outconn(outconn_id: int) -> Response:
     return Response(status=204)
 
 
-@outconns.post(f'/<{ROW_ID}:outconn_id>/ping')
+@outconns.post(f'{ONE}/ping')
 @needs(outconns, 'outconn.ping')
 @outconns.output(Ping, description='How the remote end answered; ok is false, with error saying why, '
                                    'when it did not')
@@ -129,7 +140,7 @@ def ping_outconn(outconn_id: int) -> Response:
     return ping_saved(current_store().outconn_by_id(outconn_id), current_principal().actor)
 
 
-@outconns.get(f'/<{ROW_ID}:outconn_id>/history')
+@outconns.get(f'{ONE}/history')
 @needs(outconns, 'outconn.read')
 @outconns.output(HistoryList, description='Every version, oldest first')
 @outconns.doc(summary='History of a connection', description='Kept after the connection is deleted.')
@@ -137,7 +148,7 @@ def outconn_history(outconn_id: int) -> Response:
     return json_answer([record.as_dict() for record in current_store().history('outconn', outconn_id)])
 
 
-@outconns.post(f'/<{ROW_ID}:outconn_id>/rollback')
+@outconns.post(f'{ONE}/rollback')
 @needs(outconns, 'outconn.write')
 @outconns.input(Rollback, arg_name='rollback')
 @outconns.output(OutconnItem, description='The new version, with the settings of the one asked for')
