@@ -20,7 +20,7 @@ from zato_outconn.admin.auth import current_store
 from zato_outconn.admin.problems import problem
 from zato_outconn.admin.settings import PING_LIMIT_ENV, PING_WINDOW
 from zato_outconn.conn.headers import Component, msg_timestamp
-from zato_outconn.conn.ping import PingResult
+from zato_outconn.conn.ping import PingResult, short_text
 from zato_outconn.exceptions import Inactive, NotFound
 from zato_outconn.registry import build_connection
 from zato_outconn.runtime.context import new_cid
@@ -71,4 +71,5 @@ def ping_saved(record: OutconnRecord, actor: str) -> Response:
     store.record_ping(record.id, record.config.name, record.config.transport, ok=result.ok,
                       status_code=result.status_code, elapsed=result.elapsed, method=result.method, url=result.url,
                       error=result.error, by=actor)
-    return json_answer({**{name: getattr(result, name) for name in ANSWER_FIELDS}, 'report': str(result)})
+    # The report as the pages show it (a long address or error cut the same way), one line for people.
+    return json_answer({**{name: getattr(result, name) for name in ANSWER_FIELDS}, 'report': short_text(result)})

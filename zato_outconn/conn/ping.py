@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# The most characters of a reason phrase a report carries: a server may write kilobytes in its
+# status line, and a report is one line for a log, a page or an API answer.
+MAX_REASON_LENGTH = 200
+
 
 def short_text(text: str, limit: int = 500, tail: int = 24) -> str:
     """What a remote end wrote (a ping's reason phrase, its error), fit to show and keep: control
@@ -19,7 +23,8 @@ class PingResult(str):
         OK HEAD http://127.0.0.1:8000/customers/ -> 200 OK in 0.0042 s at 2026-11-21T07:20:01.123456 UTC
 
     ``ok`` is false for a status of 400 or above and for any transport error, and the report
-    then says why. ``elapsed`` is in seconds.
+    then says why. ``elapsed`` is in seconds. The remote end's reason phrase is kept as ``short_text``
+    makes it: at most MAX_REASON_LENGTH characters, control characters replaced.
     """
 
     ok: bool
@@ -34,6 +39,7 @@ class PingResult(str):
     def __new__(cls, *, method: str, url: str, timestamp: str, elapsed: float,
                 status_code: int | None = None, reason: str = '', error: str | None = None) -> PingResult:
         ok = error is None and status_code is not None and status_code < 400
+        reason = short_text(reason, MAX_REASON_LENGTH)
         outcome = f'{status_code} {reason}'.rstrip() if status_code is not None else ''
         if error is not None:
             outcome = f'{outcome}, failed: {error}' if outcome else f'failed: {error}'
