@@ -65,7 +65,9 @@ class Deadline:
             if self.done:
                 return
             sockets = self._sockets
-            if not any(ref() is sock for ref in sockets):
+            if not sockets:
+                sockets.append(weakref.ref(sock))
+            elif not any(ref() is sock for ref in sockets):
                 # The dead references of sockets gone go now: a long send may watch many in turn.
                 sockets[:] = [ref for ref in sockets if ref() is not None]
                 sockets.append(weakref.ref(sock))
@@ -76,7 +78,9 @@ class Deadline:
         """The call is done with this socket (it goes back to the pool)."""
         with self._lock:
             sockets = self._sockets
-            if sockets:
+            if len(sockets) == 1 and sockets[0]() is sock:
+                sockets.clear()  # the one socket of most sends
+            elif sockets:
                 sockets[:] = [ref for ref in sockets if ref() is not sock and ref() is not None]
 
     def expire(self) -> None:

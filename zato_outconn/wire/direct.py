@@ -95,8 +95,9 @@ class DirectRoute:
         response._next = None  # type: ignore[attr-defined]
         response.status_code = raw.status
         # As CaseInsensitiveDict(raw.headers) has them (repeated names joined with ', '), built directly.
+        store = {name.lower(): (name, value) for name, value in raw.headers.itermerged()}
         received: CaseInsensitiveDict[str] = CaseInsensitiveDict.__new__(CaseInsensitiveDict)
-        received._store = {name.lower(): (name, value) for name, value in raw.headers.itermerged()}  # type: ignore[attr-defined]
+        received._store = store  # type: ignore[attr-defined]
         response.headers = received
         response.raw = raw
         response.url = url
@@ -104,7 +105,7 @@ class DirectRoute:
         response.history = []
         response.reason = raw.reason
         response.cookies = RequestsCookieJar()
-        if 'set-cookie' in received or 'set-cookie2' in received:
+        if 'set-cookie' in store or 'set-cookie2' in store:
             # Only then: a cookie jar's parsing is a good part of a call, and finds nothing without them.
             extract_cookies_to_jar(response.cookies, prepared, raw)
         response.request = prepared

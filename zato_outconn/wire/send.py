@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import requests
+from requests.models import REDIRECT_STATI
 from requests.structures import CaseInsensitiveDict
 
 from zato_outconn.exceptions import BadResponse, CallError, ResponseTooLarge, TotalTimeout
@@ -68,7 +69,8 @@ def send(session: requests.Session, prepared: requests.PreparedRequest, call: Ca
                 raise _total(armed, call)
             has_body = prepared.method != 'HEAD' and response.status_code not in _NO_BODY_STATUSES \
                 and response.status_code >= 200
-            redirect = direct and response.is_redirect
+            # The status first: is_redirect looks for a Location, and a missing one raises inside Mapping.
+            redirect = direct and response.status_code in REDIRECT_STATI and response.is_redirect
             _check_length(response, call, limits, has_body and (redirect or not stream))
             if stream and not redirect:
                 _map_streamed_errors(response, call, timeout)
