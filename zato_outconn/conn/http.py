@@ -11,7 +11,8 @@ import logging
 import re
 import threading
 from collections.abc import Mapping
-from time import perf_counter
+from contextvars import ContextVar
+from time import monotonic, perf_counter
 from typing import Any
 
 import requests
@@ -25,7 +26,7 @@ from zato_outconn.conn.body import encode_body
 from zato_outconn.conn.headers import Component, msg_timestamp
 from zato_outconn.conn.interceptors import CallInfo, Interceptors
 from zato_outconn.conn.ping import PingResult
-from zato_outconn.conn.policies import policies_for
+from zato_outconn.conn.policies import _bounded, policies_for
 from zato_outconn.conn.prepare import Preparer
 from zato_outconn.conn.request import OutgoingRequest
 from zato_outconn.conn.timeout import BadTimeout, call_timeout
@@ -43,7 +44,7 @@ from zato_outconn.security import SecurityPlan, build_plan
 from zato_outconn.version import __version__
 from zato_outconn.wire.budget import SHARED, SocketBudgets
 from zato_outconn.wire.call import Call, Limits
-from zato_outconn.wire.send import send
+from zato_outconn.wire.send import _check_length, _read_body, send
 from zato_outconn.wire.session import OpenSession, open_session
 
 logger = logging.getLogger('zato_outconn.call')
@@ -57,6 +58,10 @@ _PREPARE_EXTRAS = frozenset(('json', 'files', 'cookies', 'auth', 'hooks'))
 _FULL_SEND_EXTRAS = frozenset(('files', 'cookies', 'hooks'))
 
 _NO_PLAN = SecurityPlan()
+
+# The call whose token was last refused and renewed in this thread or greenlet: each dispatch makes
+# its own Call and hands it to all its attempts, so a call renews its token once whatever its retries.
+_REFRESHED: ContextVar[Call | None] = ContextVar('zato_outconn_token_refreshed', default=None)
 
 _METHODS = frozenset(HTTP_METHODS)
 # RFC 9110's token, which a method must be.
@@ -273,12 +278,41 @@ class HTTPConnection:
             else:
                 logger.info('%s %s %s -> %s in %.4f s cid=%s', self.name, request.method, request.url,
                             response.status_code, perf_counter() - start, call.cid)
+            if response.status_code == 401 and self._plan.token_flow is not None:
+                return self._token_refused(request, call, attempt, response, start)
             return response
         finally:
             with self._lock:
                 self._inflight -= 1
                 if self._retired and not self._inflight:
                     self._release()
+
+    def _token_refused(self, request: OutgoingRequest, call: Call, attempt: int, response: requests.Response,
+                       start: float) -> requests.Response:
+        """A 401 to a request that carried the token flow's token (OAuth2's): the token is dropped and
+        the attempt made again, an attempt of its own (prepared anew with a new token, interceptors
+        with the same attempt number, its own span, metrics and log line) that max_retries does not
+        count, once per call, retries included: a token fetched for this call and refused too is no
+        stale token. The refused answer is the first of the new one's ``history``."""
+        flow = self._plan.token_flow
+        # A caller's own auth= replaced the definition's: no token of the flow was sent.
+        if flow is None or 'auth' in request.extras or _REFRESHED.get() is call \
+                or not flow.refused(response.request):
+            return response
+        _REFRESHED.set(call)
+        try:
+            # Read (within max_response_size) and released first: the token request may need a socket of
+            # the same pool (a token endpoint on the API's host), which a pool of one would never give.
+            if request.stream:
+                _check_length(response, call, self._limits, True)
+                _read_body(response, call, self._limits)
+        finally:
+            response.close()
+        total = self._total_of(request)
+        # Within what is left of the attempt's total deadline: the refusal does not make the call longer.
+        again = _bounded(self._attempt, request, call, attempt, monotonic() + total - (perf_counter() - start), total)
+        again.history.insert(0, response)
+        return again
 
     def _total_of(self, request: OutgoingRequest) -> float:
         """Seconds the whole call may take: total_timeout, or its default from the call's own timeouts."""

@@ -2,14 +2,14 @@
 
 The token request goes through the connection's own session and the one send (``bind``), with
 its timeouts, TLS settings and proxy. A 401 from the remote service drops the token it was sent
-and the call is retried once with a new one.
+(``refused``), and the connection's pipeline makes the attempt once more, prepared anew with a new
+token (``conn.http``): its interceptors, span, metrics and log line see it as an attempt of its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
 from urllib.parse import parse_qsl
 
 import requests
@@ -49,31 +49,19 @@ class ClientCredentials(AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers['Authorization'] = f'Bearer {self._cache.get(self._key, self._fetch)}'
-        request.register_hook('response', self._retry_on_401)
         return request
 
-    def _retry_on_401(self, response: requests.Response, **kwargs: Any) -> requests.Response:
-        request = response.request
-        if response.status_code != 401 or getattr(request, '_token_retried', False):
-            return response
+    def refused(self, request: requests.PreparedRequest) -> bool:
+        """The remote service answered 401 to ``request``: whether it carried a token of ours, which
+        is dropped (unless another thread renewed it already), so the attempt is worth making again."""
         sent = str(request.headers.get('Authorization', ''))
         if not sent.startswith('Bearer '):
             # requests took the token off on a redirect to another host: that host never had it, and
             # must not get it now.
-            return response
-        # Read and release the refused answer first: the token request may need a socket of the same
-        # pool (a token endpoint on the API's host), which a pool of one would otherwise never give.
-        response.content  # noqa: B018
-        response.close()
+            return False
         self._cache.drop(self._key, sent[len('Bearer '):])
-        retry = request.copy()
-        retry.headers['Authorization'] = f'Bearer {self._cache.get(self._key, self._fetch)}'
-        retry._token_retried = True  # type: ignore[attr-defined]
         logger.info('Token of %r refused with 401; retrying once with a new one', self.definition)
-        again = response.connection.send(retry, **kwargs)
-        again.history.append(response)
-        again.request = retry
-        return again
+        return True
 
     def _fetch(self) -> tuple[str, float | None]:
         token_url = self.config.token_url or ''

@@ -39,6 +39,10 @@ class TokenFlow(Protocol):
 
     def bind(self, send: TokenSender) -> None: ...
 
+    # A 401 answered ``request``: True when it carried a token of the flow, dropped now, so that
+    # the connection makes the attempt once more with a new one.
+    def refused(self, request: requests.PreparedRequest) -> bool: ...
+
 
 @dataclass(frozen=True)
 class SecurityPlan:
