@@ -48,7 +48,12 @@ class CaseJSONProvider(DefaultJSONProvider):
     sort_keys = False
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        data = super().loads(s, **kwargs)
+        try:
+            data = super().loads(s, **kwargs)
+        except RecursionError:
+            # A ValueError is what Flask answers as malformed JSON (400); a document nested deeper
+            # than Python's recursion limit is one, whatever route it was sent to.
+            raise ValueError('the document is nested too deeply to read') from None
         return rekeyed(data, snake) if self._app.config.get('JSON_CASE') == 'camel' else data
 
 
