@@ -8,6 +8,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from zato_outconn import metrics
+from zato_outconn.admin.auth import SessionUser
 
 from tests.admin.conftest import API, ROLES, problem_of
 
@@ -35,7 +36,7 @@ def test_a_signed_in_session_reads_them_too(sqlite_api: API) -> None:
     client = sqlite_api.app.test_client()
     with client.session_transaction() as session:
         record = sqlite_api.store.get_user('vera')
-        session['_user_id'] = f'{record.updated_at.isoformat()} vera'
+        session['_user_id'] = SessionUser(record).get_id()
         session['_fresh'] = True
     assert client.get('/metrics').status_code == 200
 
