@@ -362,3 +362,26 @@ def test_an_apply_the_database_refuses_waits_to_be_applied_again(sqlite_url: str
         assert store.find_outconn('A') and list(uploads_folder.iterdir()) == []
     finally:
         store.close()
+
+
+def test_a_semicolon_csv_named_neither_csv_nor_sent_as_csv_is_read_as_csv(pages: Pages) -> None:
+    # A spreadsheet set to a decimal comma separates cells with semicolons, and may save the file
+    # under any name: its first line, not its name, says it is a CSV.
+    _fill(pages.store)
+    pages.sign_in('admin')
+    exported = pages.get('/transfer/export?format=csv').get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(exported)))
+    out = io.StringIO()
+    csv.writer(out, delimiter=';').writerows(rows)
+    for data in (out.getvalue().encode(), b'sep=;\r\n' + out.getvalue().encode()):
+        preview = _upload(pages, data, 'export.txt', on_conflict='skip')
+        assert preview.status_code == 200, preview.get_data(as_text=True)
+        assert _results(preview.get_data(as_text=True)) == [('crm-creds', 'would skip'), ('CRM', 'would skip')]
+
+
+def test_a_new_definition_s_preview_says_its_secret_is_set_never_what_it_is(pages: Pages) -> None:
+    pages.sign_in('admin')
+    document = _document(security=[{'name': 'new-creds', 'sec_type': 'basic_auth', 'username': 'u',
+                                    'secret': 'Imported-S3cret'}])
+    text = _upload(pages, document).get_data(as_text=True)
+    assert 'secret set' in text and 'Imported-S3cret' not in text

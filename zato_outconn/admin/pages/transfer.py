@@ -143,7 +143,11 @@ def _limit() -> int:
 
 def _is_csv(upload: FileStorage, data: bytes) -> bool:
     name = (upload.filename or '').lower()
-    return name.endswith('.csv') or upload.mimetype == CSV_TYPE or data.lstrip()[:5] == b'kind,'
+    # A CSV's first line names the columns, kind first, or is a spreadsheet's sep= line; a byte order
+    # mark may come before either.
+    start = data.lstrip().removeprefix(b'\xef\xbb\xbf').lower()
+    return (name.endswith('.csv') or upload.mimetype == CSV_TYPE
+            or start.startswith((b'kind,', b'kind;', b'"kind",', b'"kind";', b'sep=')))
 
 
 def _import(data: bytes, as_csv: bool, on_conflict: str, *, dry_run: bool) -> ImportReport:
