@@ -20,6 +20,7 @@ from zato_outconn.admin.auth import STORE_KEY, csrf, login_manager
 from zato_outconn.admin.health import health
 from zato_outconn.admin.metrics_route import metrics
 from zato_outconn.admin.pages import register_pages
+from zato_outconn.admin.pages.view import RowIdConverter
 from zato_outconn.admin.problems import is_page_request, page_error, problem
 from zato_outconn.admin.problems import register as register_problems
 from zato_outconn.admin.settings import DEFAULTS, MAX_REQUEST_ENV, PREFIX, check
@@ -74,6 +75,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     app.before_request(_body_cap)
     csrf.init_app(app)
     register_problems(app)
+    # Before any route uses it: werkzeug's int(max=...) matches no rule for a larger id, which answers
+    # 405 to a PATCH or DELETE (a GET rule has the path); row_id answers 404 for every method.
+    app.url_map.converters['row_id'] = RowIdConverter
     app.register_blueprint(health)
     app.register_blueprint(metrics)
     register_api(app, csrf)

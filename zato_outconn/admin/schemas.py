@@ -25,8 +25,6 @@ from zato_outconn.store.queries import SORT_KEYS
 from zato_outconn.store.transfer import ON_CONFLICT
 
 MAX_LIMIT = 500
-# Ids in paths go up to what every database's integer column holds; a larger one is no row (404).
-ROW_ID = f'int(max={2 ** 31 - 1})'
 DEFAULT_LIMIT = 100
 
 _FORBID = ConfigDict(extra='forbid')

@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     'REMEMBER_COOKIE_SAMESITE': 'Lax',
     # The CSRF token lives as long as the session: a page left open for hours still works.
     'WTF_CSRF_TIME_LIMIT': None,
+    # A session idle this long ends: each request signs its cookie again (sessions are permanent).
+    'PERMANENT_SESSION_LIFETIME': 12 * 60 * 60,
 }
 
 

@@ -25,7 +25,7 @@ _METHODS = ('get', 'put', 'post', 'delete', 'patch')
 _CSV = {'schema': {'type': 'string'}}
 _PROBLEM_REF = {'$ref': '#/components/schemas/HTTPError'}
 # Path ids taken by the row_id converter, which APIFlask, not knowing it, would call strings.
-ROW_ID_PARAMETERS = frozenset({'outconn_id'})
+ROW_ID_PARAMETERS = frozenset({'outconn_id', 'security_id'})
 _ROW_ID_SCHEMA = {'type': 'integer', 'minimum': 0, 'maximum': MAX_NUMBER}
 
 

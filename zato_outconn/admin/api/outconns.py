@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 from flask import request, url_for
-from flask.blueprints import BlueprintSetupState
 from flask.wrappers import Response
 
 from zato_outconn.admin.answers import csv_answer, json_answer, wants_csv
 from zato_outconn.admin.api.versions import edit_as_of, etag
 from zato_outconn.admin.auth import current_principal, current_store, needs
-from zato_outconn.admin.pages.view import RowIdConverter
 from zato_outconn.admin.pinging import ping_saved
 from zato_outconn.admin.problems import invalid, problem
 from zato_outconn.admin.schemas import (
@@ -28,13 +26,6 @@ from zato_outconn.config.base import ConfigModel
 from zato_outconn.store import OutconnRecord
 
 outconns = APIBlueprint('api_outconns', __name__, url_prefix='/api/v1/outconns', tag='Connections')
-
-
-# Before the routes below are added: werkzeug's int(max=...) matches no rule for a larger id, which
-# answers 405 to a PATCH or DELETE (a GET rule has the path); row_id says 404 for every method.
-@outconns.record_once
-def _row_ids(state: BlueprintSetupState) -> None:
-    state.app.url_map.converters['row_id'] = RowIdConverter
 
 
 ONE = '/<row_id:outconn_id>'

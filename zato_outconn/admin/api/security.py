@@ -11,7 +11,6 @@ from zato_outconn.admin.api.versions import edit_as_of, etag
 from zato_outconn.admin.auth import current_store, needs
 from zato_outconn.admin.problems import problem
 from zato_outconn.admin.schemas import (
-    ROW_ID,
     ListFormat,
     SecretIn,
     SecurityItem,
@@ -65,7 +64,7 @@ def create_security(config: SecurityConfig) -> Response:
     return _item(record, 201, {'Location': url_for('.get_security', security_id=record.id)})
 
 
-@security.get(f'/<{ROW_ID}:security_id>')
+@security.get('/<row_id:security_id>')
 @needs(security, 'security.read')
 @security.output(SecurityItem, description='The definition; ETag is its version')
 @security.doc(summary='Get a security definition')
@@ -73,7 +72,7 @@ def get_security(security_id: int) -> Response:
     return _item(current_store().security_by_id(security_id))
 
 
-@security.patch(f'/<{ROW_ID}:security_id>')
+@security.patch('/<row_id:security_id>')
 @needs(security, 'security.write')
 @security.input(SecurityPatch, arg_name='patch')
 @security.output(SecurityItem, description='The definition as changed')
@@ -94,7 +93,7 @@ def edit_security(security_id: int, patch: ConfigModel) -> Response:
     return edited if isinstance(edited, Response) else _item(edited)
 
 
-@security.delete(f'/<{ROW_ID}:security_id>')
+@security.delete('/<row_id:security_id>')
 @needs(security, 'security.write')
 @security.output({}, status_code=204, description='Deleted')
 @security.doc(summary='Delete a security definition', responses={409: 'Connections use it'})
@@ -104,7 +103,7 @@ def delete_security(security_id: int) -> Response:
     return Response(status=204)
 
 
-@security.put(f'/<{ROW_ID}:security_id>/secret')
+@security.put('/<row_id:security_id>/secret')
 @needs(security, 'security.write')
 @security.input(SecretIn, arg_name='secret')
 @security.output({}, status_code=204, description='The secret is set')

@@ -28,7 +28,7 @@ View = TypeVar('View', bound=Callable[..., Any])
 LOGIN_ENDPOINT = 'pages_auth.login'
 # Where / and a sign-in without a next page lead.
 HOME = '/outconns'
-# The largest id or version the databases' integers hold (as the API's routes take, schemas.ROW_ID).
+# The largest id or version the databases' integers hold; a larger one in a path is no row (404).
 MAX_NUMBER = 2 ** 31 - 1
 
 
@@ -136,7 +136,6 @@ def check_login_settings(config: Any) -> None:
 
 def install(app: Flask) -> None:
     check_login_settings(app.config)
-    app.url_map.converters['row_id'] = RowIdConverter
     login_manager.login_view = LOGIN_ENDPOINT
     login_manager.login_message = 'Sign in to see this page.'
     login_manager.login_message_category = 'info'
