@@ -195,6 +195,21 @@ def test_a_streamed_refused_answer_gives_its_socket_back_to_a_pool_of_one(
     assert oauth2_server.issuer.count == 2
 
 
+def test_a_renewed_request_follows_its_redirect_on_the_same_host_again(
+        make_conn: MakeConn, oauth2_server: OAuth2Server, signed_api: SignedAPIServer, signer: Signer) -> None:
+    item = make_conn(f'Partner {uuid.uuid4().hex[:8]}', security=oauth2(oauth2_server.token_url),
+                     host=signed_api.url, url_path='/redirect', follow_redirects=True)
+    item.conn.get('cid-1', {'to': f'{signed_api.url}/orders'})
+    oauth2_server.issuer.revoke_all()
+    response = item.conn.get('cid-2', {'to': f'{signed_api.url}/orders'})
+
+    assert response.status_code == 200 and response.json()['path'] == '/orders'
+    # The refused answer first, then the redirect of the request made again, in the order they came.
+    assert [old.status_code for old in response.history] == [401, 302]
+    assert signed_api.statuses == [200, 200, 401, 200, 200]
+    assert oauth2_server.issuer.count == 2
+
+
 def test_a_callers_own_auth_refused_is_not_renewed(make_conn: MakeConn, oauth2_server: OAuth2Server,
                                                    signed_api: SignedAPIServer) -> None:
     item = partner(make_conn, oauth2_server, signed_api)
