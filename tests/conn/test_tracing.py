@@ -165,3 +165,38 @@ def test_an_attempt_that_fails_after_its_answer_came_is_an_error_span() -> None:
     span, = run(_AFTER_ANSWER)['spans']
     assert span['status'] == 'ERROR' and span['attributes']['error.type'] == 'InterceptorError'
     assert span['attributes']['http.response.status_code'] == 200 and span['events'] == ['exception']
+
+
+def test_without_a_provider_a_trace_the_caller_joined_still_goes_on_the_wire() -> None:
+    # A trace context taken from an incoming request (a non-recording span) is current: the call passes it on.
+    from opentelemetry import context, trace
+    joined = trace.SpanContext(0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331, is_remote=True,
+                               trace_flags=trace.TraceFlags(1))
+    token = context.attach(trace.set_span_in_context(trace.NonRecordingSpan(joined)))
+    try:
+        with tracing.client_span('CRM', 'GET', 'http://127.0.0.1:9/') as span:
+            headers: dict[str, str] = {}
+            span.inject(headers)
+    finally:
+        context.detach(token)
+    assert span is not tracing.NO_SPAN
+    assert headers['traceparent'] == '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+
+
+_PROVIDER_LATER = '''
+from zato_outconn.conn.tracing import NO_SPAN, client_span
+before = client_span('CRM', 'GET', 'http://127.0.0.1:9/')
+''' + _RECORDING + '''
+headers = {}
+with client_span('CRM', 'GET', 'http://127.0.0.1:9/') as span:
+    span.inject(headers)
+print(json.dumps({'before': before is NO_SPAN, 'headers': headers, 'spans': spans()}))
+'''
+
+
+def test_a_provider_set_after_the_first_call_records_the_next_ones() -> None:
+    found = run(_PROVIDER_LATER)
+    assert found['before']
+    span, = found['spans']
+    assert span['name'] == 'GET CRM'
+    assert found['headers']['traceparent'].split('-')[1] == span['trace_id']

@@ -4,8 +4,9 @@ Each attempt of a call is a client span named ``<METHOD> <connection>``, with th
 method, the URL and the status code as attributes, and its status an error when it failed or the
 answer is 4xx or 5xx. While it is open, ``inject`` writes the W3C ``traceparent`` (and ``tracestate``) header of
 the span into a request's headers, through the propagators OpenTelemetry is configured with. With no
-tracer provider set and no span active, OpenTelemetry makes the span a non-recording one and writes
-no header. Whether the API is there is found out once, when this module is imported.
+tracer provider set and no span active, a call gets the span that does nothing, without asking
+OpenTelemetry for one (it would be a non-recording span writing no header). Whether the API is
+there is found out once, when this module is imported.
 """
 
 from __future__ import annotations
@@ -101,8 +102,25 @@ if ENABLED:
     _tracer = trace.get_tracer('zato_outconn', __version__)
     _CLIENT = trace.SpanKind.CLIENT
 
+    _NO_OP_PROVIDERS = (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+    _get_current_span = trace.get_current_span
+
+    if hasattr(trace, '_TRACER_PROVIDER'):
+        def _no_provider() -> bool:
+            # The global that get_tracer_provider reads: that function also looks the OTEL_PYTHON_TRACER_PROVIDER
+            # variable up in os.environ on every call while none is set, which costs more than the rest of a span.
+            # get_tracer above has already loaded a provider that variable names.
+            return trace._TRACER_PROVIDER is None
+    else:  # pragma: no cover - an API that keeps its provider elsewhere
+        def _no_provider() -> bool:
+            return isinstance(trace.get_tracer_provider(), _NO_OP_PROVIDERS)
+
     def client_span(name: str, method: str, url: str) -> ClientSpan | _NoSpan:
         """The span of one call of connection ``name``; use it as ``with client_span(...) as span:``."""
+        # Asked on every call, as an application may set a provider at any time: with none set and no
+        # trace to join, the span OpenTelemetry would make records nothing and sends no header.
+        if _no_provider() and not _get_current_span().get_span_context().is_valid:
+            return NO_SPAN
         span = _tracer.start_span(f'{method} {name}', kind=_CLIENT, attributes={
             CONNECTION_ATTRIBUTE: name, 'http.request.method': method, 'url.full': url})
         if not span.is_recording() and not span.get_span_context().is_valid:
