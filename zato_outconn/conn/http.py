@@ -26,7 +26,7 @@ from zato_outconn.conn.body import encode_body
 from zato_outconn.conn.headers import Component, msg_timestamp
 from zato_outconn.conn.interceptors import CallInfo, Interceptors
 from zato_outconn.conn.ping import PingResult
-from zato_outconn.conn.policies import _bounded, policies_for
+from zato_outconn.conn.policies import bounded, policies_for
 from zato_outconn.conn.prepare import Preparer
 from zato_outconn.conn.request import OutgoingRequest
 from zato_outconn.conn.timeout import BadTimeout, call_timeout
@@ -44,7 +44,7 @@ from zato_outconn.security import SecurityPlan, build_plan
 from zato_outconn.version import __version__
 from zato_outconn.wire.budget import SHARED, SocketBudgets
 from zato_outconn.wire.call import Call, Limits
-from zato_outconn.wire.send import _check_length, _read_body, send
+from zato_outconn.wire.send import read_within_limit, send
 from zato_outconn.wire.session import OpenSession, open_session
 
 logger = logging.getLogger('zato_outconn.call')
@@ -304,13 +304,12 @@ class HTTPConnection:
             # Read (within max_response_size) and released first: the token request may need a socket of
             # the same pool (a token endpoint on the API's host), which a pool of one would never give.
             if request.stream:
-                _check_length(response, call, self._limits, True)
-                _read_body(response, call, self._limits)
+                read_within_limit(response, call, self._limits)
         finally:
             response.close()
         total = self._total_of(request)
         # Within what is left of the attempt's total deadline: the refusal does not make the call longer.
-        again = _bounded(self._attempt, request, call, attempt, monotonic() + total - (perf_counter() - start), total)
+        again = bounded(self._attempt, request, call, attempt, monotonic() + total - (perf_counter() - start), total)
         again.history.insert(0, response)
         return again
 

@@ -137,7 +137,7 @@ class Policies:
                     # The usual call: its one send arms the deadline itself, from about now.
                     response = attempt(request, call, number)
                 else:
-                    response = _bounded(attempt, request, call, number, at, total)
+                    response = bounded(attempt, request, call, number, at, total)
             except CallError as error:
                 # A transport error fails the breaker's count; the caller's input decides nothing.
                 verdict = True if isinstance(error, TransportError) else None
@@ -220,7 +220,7 @@ def _next_wait(retry: RetryPolicy, number: int, response: requests.Response | No
     return wait, ''
 
 
-def _bounded(attempt: Attempt, request: OutgoingRequest, call: Call, number: int, at: float,
+def bounded(attempt: Attempt, request: OutgoingRequest, call: Call, number: int, at: float,
              total: float) -> requests.Response:
     """An attempt after a wait: its send ends by the deadline of the whole call, which its errors name."""
     armed, token = deadline.arm(max(at - monotonic(), 0.001))

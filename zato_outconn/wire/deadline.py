@@ -41,7 +41,7 @@ class Deadline:
         self.seconds = seconds
         self.at = monotonic() + seconds
         if outer is not None and outer.at < self.at:
-            # A send within a send (an OAuth2 token fetched on a 401) ends by the outer call's deadline.
+            # A send within a send (an OAuth2 token fetched for a call) ends by the outer call's deadline.
             self.at, self.seconds = outer.at, outer.seconds
         self.expired = False
         self.done = False

@@ -5,7 +5,7 @@ the adapter (a prefix match over the session's mounts), the pool (a key of some 
 normalised and looked up), its TLS settings, the proxy (none), the URL's parts (eight urlparse
 calls), redirects (off) and cookies (none kept). ``DirectRoute`` works them out once, when the
 session opens; ``send`` in ``wire.send`` takes it for every request that needs nothing else, and
-the full Session.send path for the rest (hooks, which digest, NTLM and OAuth2 use, caller's
+the full Session.send path for the rest (hooks, which digest and NTLM use, caller's
 cookies and files, redirects followed, a proxy, settings given per call, another origin).
 
 The answer is the ``requests.Response`` HTTPAdapter.build_response makes, with the same

@@ -51,7 +51,7 @@ def send(session: requests.Session, prepared: requests.PreparedRequest, call: Ca
                 prepared.hooks['response'].insert(0, passed_on)
                 response = session.send(prepared, stream=True, **settings)
         except CallError:
-            # Raised by our own hooks within the send (a token refused on the retry after a 401, say).
+            # Raised by our own hooks within the send (a body passed on past max_response_size, say).
             if passed_on is not None:
                 passed_on.close_all()
             raise
@@ -115,7 +115,7 @@ def _bad_redirect(error: BaseException, call: Call) -> BadResponse:
 
 class _BodiesPassedOn:
     """A response hook, first of all: the body of an answer that requests reads and passes on (a
-    redirect followed or looked at, a 401 that digest, NTLM or OAuth2 answers) is read here first,
+    redirect followed or looked at, a 401 that digest or NTLM answers) is read here first,
     within max_response_size. requests would read it whole (``resp.content``) with no limit."""
 
     __slots__ = ('call', 'limits', 'seen')
@@ -142,6 +142,12 @@ class _BodiesPassedOn:
             # Bounded as it is read, not read here: NTLM looks at the answer's socket first.
             _map_streamed_errors(response, self.call, None, self.limits.max_response_size)
         return response
+
+
+def read_within_limit(response: requests.Response, call: Call, limits: Limits) -> None:
+    """Read a streamed answer's body now, within max_response_size, as a prefetched one is read."""
+    _check_length(response, call, limits, True)
+    _read_body(response, call, limits)
 
 
 def _check_length(response: requests.Response, call: Call, limits: Limits, prefetched: bool) -> None:

@@ -68,8 +68,8 @@ class ConnectionSession(requests.Session):
     """A session that, redirected to another host, drops everything security put on the request.
 
     requests itself removes only the Authorization header; an API key has a header of its own,
-    and schemes that answer challenges (digest, NTLM) or renew tokens on 401 do so from response
-    hooks, which would answer the other host's challenge with this connection's credentials.
+    and schemes that answer challenges (digest, NTLM) do so from response hooks, which would answer
+    the other host's challenge with this connection's credentials.
     """
 
     def __init__(self, credential_headers: Iterable[str] = ()) -> None:
