@@ -123,6 +123,23 @@ def test_forget_removes_every_series_of_a_connection_and_only_its() -> None:
     assert metrics.stats(gone)['calls'] == 1 and metrics.stats(kept)['calls'] == 2
 
 
+def test_forget_drops_the_recorders_kept_for_the_attempts_of_a_connection() -> None:
+    gone, kept = unique('gone'), unique('kept')
+    for name in (gone, kept):
+        for code in (200, 503, None):
+            metrics.observe_attempt(name, 'plain_http', 'PATCH', code, 0.01)
+        metrics.observe_attempt(name, 'soap', 'MADE-UP', 200, 0.01)
+    assert {key for key in metrics._attempts if key[0] == gone} == {
+        (gone, 'plain_http', 'PATCH', 200), (gone, 'plain_http', 'PATCH', 503), (gone, 'plain_http', 'PATCH', None),
+        (gone, 'soap', 'other', 200)}
+    metrics.forget(gone)
+    assert not [key for key in metrics._attempts if key[0] == gone]
+    assert len([key for key in metrics._attempts if key[0] == kept]) == 4
+    # Recorded again after the forget: into series that a scrape shows, not the removed ones.
+    metrics.observe_attempt(gone, 'plain_http', 'PATCH', 200, 0.01)
+    assert metrics.stats(gone)['codes'] == {'200': 1}
+
+
 def test_stats_gives_calls_errors_and_percentiles_from_the_histogram() -> None:
     name = unique()
     for _ in range(90):

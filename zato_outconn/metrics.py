@@ -17,7 +17,8 @@ every process's; prometheus-client cannot remove a series from those files, so t
 connection is left out of what this process renders instead.
 
 The recording functions are on the path of every call: each connection's labelled series are made
-once and kept, so that recording one is a dictionary look-up and prometheus-client's own increment.
+once and kept, so that recording one is a dictionary look-up and prometheus-client's own increment
+(an attempt's two series come from one look-up).
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ _series: dict[str, dict[tuple[Any, ...], Any]] = {}
 _lock = threading.Lock()
 # Connections forgotten by this process, left out of what it renders (multi-process mode only).
 _forgotten: set[str] = set()
+# An attempt's two recorders, its requests_total child and its request_duration_seconds child, by
+# (connection, transport, method, code): as many as the children in _series, which hold them too.
+_attempts: dict[tuple[str, str, str, int | None], tuple[Any, Any]] = {}
 
 
 def _labels(connection: str, key: tuple[Any, ...]) -> tuple[str, ...]:
@@ -90,14 +94,33 @@ def _child(connection: str, key: tuple[Any, ...]) -> Any:
     child = series.get(key) if series is not None else None
     if child is None:
         with _lock:
-            series = _series.get(connection)
-            if series is None:
-                series = _series[connection] = {}
-                _forgotten.discard(connection)
-            child = series.get(key)
-            if child is None:
-                child = series[key] = key[0].labels(*_labels(connection, key))
+            child = _kept(connection, key)
     return child
+
+
+def _kept(connection: str, key: tuple[Any, ...]) -> Any:
+    """What ``_child`` gives, with _lock held."""
+    series = _series.get(connection)
+    if series is None:
+        series = _series[connection] = {}
+        _forgotten.discard(connection)
+    child = series.get(key)
+    if child is None:
+        child = series[key] = key[0].labels(*_labels(connection, key))
+    return child
+
+
+def _attempt_recorders(key: tuple[str, str, str, int | None]) -> tuple[Any, Any]:
+    """The two children an attempt of ``key`` records to; the first time, made and kept."""
+    with _lock:
+        # Under the lock with the children themselves, so that a forget() cannot come in between and
+        # leave recorders kept here that its series no longer hold.
+        recorders = _attempts.get(key)
+        if recorders is None:
+            connection, transport, method, code = key
+            recorders = _attempts[key] = (_kept(connection, (REQUESTS, transport, method, code)),
+                                          _kept(connection, (DURATION, transport)))
+    return recorders
 
 
 def observe_attempt(connection: str, transport: str, method: str, code: int | None, seconds: float) -> None:
@@ -105,8 +128,13 @@ def observe_attempt(connection: str, transport: str, method: str, code: int | No
     if method not in _METHODS:
         # Any token may be a method: a series per one a caller made up would have no bound.
         method = OTHER_METHOD
-    _child(connection, (REQUESTS, transport, method, code)).inc()
-    _child(connection, (DURATION, transport)).observe(seconds)
+    key = (connection, transport, method, code)
+    recorders = _attempts.get(key)
+    if recorders is None:
+        recorders = _attempt_recorders(key)
+    requests, duration = recorders
+    requests.inc()
+    duration.observe(seconds)
 
 
 def count_error(connection: str, error: str) -> None:
@@ -128,6 +156,8 @@ def forget(connection: str) -> None:
     """Drop the series of a deleted (or renamed) connection, so that they are no longer exposed."""
     with _lock:
         series = _series.pop(connection, None)
+        for attempt in [attempt for attempt in _attempts if attempt[0] == connection]:
+            del _attempts[attempt]
         if _MULTIPROCESS:
             # Other processes' files still hold it, and prometheus-client cannot remove from them.
             _forgotten.add(connection)

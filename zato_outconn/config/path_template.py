@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus
 from uuid import UUID
 
 from zato_outconn.exceptions import RequestError
@@ -30,6 +30,11 @@ _QUERY_SAFE = _PATH_SAFE + '?'
 # Values that would be read as dot-segments by the remote end, and so would move the request
 # to another path, whatever encoding is used for them.
 _DOT_SEGMENTS = frozenset(('.', '..'))
+
+# Values up to this many characters have their percent-encoding kept (ids, codes, flags: the same few
+# come back call after call); longer ones are encoded each time, so that the caches stay small.
+_CACHED_LENGTH = 64
+_CACHED_VALUES = 2048
 
 
 class TemplateError(ValueError):
@@ -203,7 +208,7 @@ class PathTemplate:
                 value = _param_text(name, raw)
                 if value in _DOT_SEGMENTS or not value:
                     raise DotSegment(name)
-                parts.append(quote(value, safe=''))
+                parts.append(_segment_quoted(value) if len(value) < _CACHED_LENGTH else quote(value, safe=''))
                 parts.append(literals[index])
             path = ''.join(parts)
             rest: Mapping[str, Any] | None = {key: value for key, value in params.items()
@@ -214,7 +219,7 @@ class PathTemplate:
         return path, self._query(rest)
 
     def _query(self, rest: Mapping[str, Any] | None) -> str:
-        extra = urlencode(_query_pairs(rest)) if rest else ''
+        extra = _urlencoded(_query_pairs(rest)) if rest else ''
         if self.static_query and extra:
             return f'{self.static_query}&{extra}'
         return self.static_query or extra
@@ -241,6 +246,32 @@ def _query_pairs(rest: Mapping[str, Any]) -> list[tuple[str, str]]:
         else:
             pairs.append((name, _param_text(name, value)))
     return pairs
+
+
+@lru_cache(maxsize=_CACHED_VALUES)
+def _segment_quoted(text: str) -> str:
+    # What fill puts in a path segment: everything but unreserved characters encoded, '/' too.
+    return quote(text, safe='')
+
+
+@lru_cache(maxsize=_CACHED_VALUES)
+def _plus_quoted(text: str) -> str:
+    return quote_plus(text, safe='')
+
+
+def _urlencoded(pairs: list[tuple[str, str]]) -> str:
+    """``urlencode(pairs)``, byte for byte: quote_plus of each name and value, joined by = and &."""
+    return '&'.join([f'{_plus(name)}={_plus(value)}' for name, value in pairs])
+
+
+def _plus(text: str) -> str:
+    # str() as urlencode does: a str subclass may have a __str__ of its own. The cache takes plain str only,
+    # whose equal values always encode the same.
+    if type(text) is not str:
+        text = str(text)
+    if len(text) < _CACHED_LENGTH and type(text) is str:
+        return _plus_quoted(text)
+    return quote_plus(text, safe='')
 
 
 @lru_cache(maxsize=4096)
