@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from zato_outconn import CircuitOpen, ConnectError, RateLimited, RequestError, Runtime
-from zato_outconn.config import OutconnConfig
 from zato_outconn.conn.breaker import CLOSED, HALF_OPEN, OPEN
 from zato_outconn.conn.policies import circuits
 
@@ -22,20 +20,6 @@ FAILING = Answer(500, body=b'down')
 FINE = Answer(200, body=b'up')
 
 
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as server:
-        yield server
-
-
-@pytest.fixture
-def conn(runtime: Runtime, server: ScriptedServer) -> Callable[..., Any]:
-    def make(name: str = 'CRM', **settings: Any) -> Any:
-        settings.setdefault('host', server.url)
-        runtime.store.create_outconn(OutconnConfig(name=name, **settings))
-        return runtime.outgoing.plain_http[name].conn
-
-    return make
 
 
 def state(name: str = 'CRM') -> str:

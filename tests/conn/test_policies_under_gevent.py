@@ -7,10 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from cryptography.fernet import Fernet
 
 from zato_outconn.store.secret_box import KEYS_ENV
@@ -37,11 +35,6 @@ with Runtime(db_url, sync=False) as runtime:
     print(json.dumps({'elapsed': time.monotonic() - start, 'statuses': [call.value.status_code for call in calls]}))
 '''
 
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as server:
-        yield server
 
 
 def run(tmp_path: Path, server: ScriptedServer, **settings: object) -> dict[str, object]:

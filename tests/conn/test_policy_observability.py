@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -17,12 +16,6 @@ from zato_outconn.conn.policies import circuits
 
 from tests.support.scripted_server import Answer, ScriptedServer
 from tests.support.servers import refused_port
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as server:
-        yield server
 
 
 def sample(name: str, **labels: str) -> float:

@@ -4,32 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from zato_outconn import CallError, RateLimited, Runtime
-from zato_outconn.config import OutconnConfig
+from zato_outconn import CallError, RateLimited
 from zato_outconn.conn.rate_limit import TokenBucket
 
 from tests.support.scripted_server import ScriptedServer
-
-
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as server:
-        yield server
-
-
-@pytest.fixture
-def conn(runtime: Runtime, server: ScriptedServer) -> Callable[..., Any]:
-    def make(name: str = 'CRM', **settings: Any) -> Any:
-        settings.setdefault('host', server.url)
-        runtime.store.create_outconn(OutconnConfig(name=name, **settings))
-        return runtime.outgoing.plain_http[name].conn
-
-    return make
 
 
 def run_threads(count: int, target: Callable[[], None]) -> None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Callable, Iterator
 from email.utils import formatdate
 from typing import Any
 
 import pytest
 
 from zato_outconn import ConnectError, ReadTimeout, RetriesExhausted, Runtime
-from zato_outconn.config import OutconnConfig
 
 from tests.support.scripted_server import Answer, ScriptedServer
 from tests.support.servers import refused_port
@@ -20,22 +18,6 @@ from tests.support.servers import refused_port
 UNAVAILABLE = Answer(503, body=b'busy')
 
 
-@pytest.fixture
-def server() -> Iterator[ScriptedServer]:
-    with ScriptedServer() as server:
-        yield server
-
-
-@pytest.fixture
-def conn(runtime: Runtime, server: ScriptedServer) -> Callable[..., Any]:
-    """The .conn of a plain_http connection to the scripted server with these settings."""
-
-    def make(name: str = 'CRM', **settings: Any) -> Any:
-        settings.setdefault('host', server.url)
-        runtime.store.create_outconn(OutconnConfig(name=name, **settings))
-        return runtime.outgoing.plain_http[name].conn
-
-    return make
 
 
 def test_a_retried_status_is_tried_again_until_an_answer_is_not(server: ScriptedServer, conn: Any) -> None:
