@@ -246,9 +246,14 @@ class OutconnConfig(ConfigModel):
     @property
     def deadline(self) -> float:
         """Seconds a whole call may take: total_timeout, or its default from the other timeouts."""
+        return self.total_of(self.connect_timeout, self.read_timeout)
+
+    def total_of(self, connect: float, read: float) -> float:
+        """Seconds a whole call with these socket timeouts may take: total_timeout, or its default
+        from them (a call given its own timeout= has its default total follow it)."""
         if self.total_timeout is not None:
             return self.total_timeout
-        return TOTAL_TIMEOUT_FACTOR * (self.connect_timeout + self.read_timeout)
+        return float(TOTAL_TIMEOUT_FACTOR * (connect + read))
 
     @property
     def retry_statuses(self) -> frozenset[int]:

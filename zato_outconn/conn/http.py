@@ -20,7 +20,6 @@ from requests.utils import default_headers
 
 from zato_outconn import metrics
 from zato_outconn.config import HTTP_METHODS, OutconnConfig, SecurityConfig
-from zato_outconn.config.outconn import TOTAL_TIMEOUT_FACTOR
 from zato_outconn.config.path_template import BadParameter, DotSegment
 from zato_outconn.conn.body import encode_body
 from zato_outconn.conn.headers import Component, msg_timestamp
@@ -272,12 +271,9 @@ class HTTPConnection:
             except CallError as error:
                 self._failed(error, call, start, attempt)
                 raise
-            if attempt:
-                logger.info('%s %s %s -> %s in %.4f s cid=%s attempt=%d', self.name, request.method, request.url,
-                            response.status_code, perf_counter() - start, call.cid, attempt)
-            else:
-                logger.info('%s %s %s -> %s in %.4f s cid=%s', self.name, request.method, request.url,
-                            response.status_code, perf_counter() - start, call.cid)
+            logger.info('%s %s %s -> %s in %.4f s cid=%s%s', self.name, request.method, request.url,
+                        response.status_code, perf_counter() - start, call.cid,
+                        f' attempt={attempt}' if attempt else '')
             if response.status_code == 401 and self._plan.token_flow is not None:
                 return self._token_refused(request, call, attempt, response, start)
             return response
@@ -315,9 +311,9 @@ class HTTPConnection:
 
     def _total_of(self, request: OutgoingRequest) -> float:
         """Seconds the whole call may take: total_timeout, or its default from the call's own timeouts."""
-        if 'timeout' in request.extras and self.config.total_timeout is None:
+        if 'timeout' in request.extras:
             connect, read = request.extras['timeout']
-            return float(TOTAL_TIMEOUT_FACTOR * (connect + read))
+            return self.config.total_of(connect, read)
         return self._limits.total
 
     def _method(self, method: Any, cid: str) -> str:
