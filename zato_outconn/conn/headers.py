@@ -22,6 +22,18 @@ BAD_HEADER_VALUE = re.compile(r'[\x00-\x08\x0a-\x1f\x7f]|[^\x00-\xff]')
 # the date and time takes most of a datetime's isoformat; one tuple, replaced whole, so threads agree.
 _second: tuple[int, str] = (0, '')
 
+# This process's id, read once and again in a forked child: os.getpid is a system call, and every
+# request names its process.
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
+
 
 def msg_timestamp() -> str:
     """Now in UTC as ISO 8601 with microseconds and no offset, e.g. 2013-04-26T23:41:45.271911."""
@@ -50,7 +62,7 @@ class Component:
         return f'{self.cluster}/{self.server}/{self.host}/{os.getpid()}'
 
     def current(self) -> str:
-        pid = os.getpid()
+        pid = _pid
         # Recomputed after a fork, when the same object lives on in a child process.
         if pid != self._pid:
             self._prefix = f'{self.cluster}/{self.server}/{self.host}/{pid}/'

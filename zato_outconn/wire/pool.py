@@ -24,6 +24,7 @@ from urllib3.util.retry import Retry
 from urllib3.util.timeout import Timeout as PoolTimeoutSetting
 
 from zato_outconn.wire import deadline, idle
+from zato_outconn.wire.answer_head import AnswerResponse
 from zato_outconn.wire.budget import PROCESS, SocketBudget, default_max_sockets
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ class _Budgeted:
     gone, with the answer.
     """
 
+    # Answers' header fields read without the email parser (wire.answer_head), the same fields.
+    response_class: type[http.client.HTTPResponse] = AnswerResponse
     budget: SocketBudget | None = None
     _places: list[SocketBudget] | None = None
     # When the socket last went back to its pool, unused since (monotonic seconds).
