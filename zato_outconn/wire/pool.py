@@ -26,6 +26,7 @@ from urllib3.util.timeout import Timeout as PoolTimeoutSetting
 from zato_outconn.wire import deadline, idle
 from zato_outconn.wire.answer_head import AnswerResponse
 from zato_outconn.wire.budget import PROCESS, SocketBudget, default_max_sockets
+from zato_outconn.wire.request_head import QuickFields
 
 logger = logging.getLogger(__name__)
 
@@ -130,11 +131,11 @@ def _give_back(budgets: list[SocketBudget]) -> None:
         budget.give_back()
 
 
-class BudgetedHTTPConnection(_Budgeted, HTTPConnection):
+class BudgetedHTTPConnection(_Budgeted, QuickFields, HTTPConnection):
     """A plain socket counted against its connection's budget."""
 
 
-class BudgetedHTTPSConnection(_Budgeted, HTTPSConnection):
+class BudgetedHTTPSConnection(_Budgeted, QuickFields, HTTPSConnection):
     """A TLS socket counted against its connection's budget."""
 
 
