@@ -27,7 +27,7 @@ from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 from urllib3.util.timeout import Timeout
 
-from zato_outconn.wire.pool import ONCE_ON_STALE, BoundedWait
+from zato_outconn.wire.pool import BoundedWait
 
 DIRECT_ENV = 'ZATO_OUTCONN_DIRECT_SEND'
 
@@ -83,10 +83,8 @@ class DirectRoute:
         sent = dict(headers._store.values()) if type(headers) is CaseInsensitiveDict else headers  # type: ignore[attr-defined]
         pool_timeout, socket_timeout = self._timeout(timeout)
         start = perf_counter()
-        raw = self.pool.urlopen(
-            method=method, url=url[self._origin_length:], body=body, headers=sent, redirect=False,
-            assert_same_host=False, preload_content=False, decode_content=False, retries=ONCE_ON_STALE,
-            timeout=socket_timeout, pool_timeout=pool_timeout, chunked=chunked)
+        raw = self.pool.send_direct(method, url[self._origin_length:], body, sent, socket_timeout, pool_timeout,
+                                    chunked)
         # Every attribute Response.__init__ sets (a test keeps the two the same), each set once: its
         # empty headers, cookiejar_from_dict and timedelta(0) are made only to be replaced.
         response = _new_response()

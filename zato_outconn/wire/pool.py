@@ -13,15 +13,20 @@ import http.client
 import logging
 import queue
 import ssl
+import sys
 import weakref
 from time import monotonic
 from typing import Any
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import ProtocolError, SSLError
+from urllib3.exceptions import EmptyPoolError, ProtocolError, ProxyError, SSLError
+from urllib3.exceptions import TimeoutError as PoolTimeoutError
+from urllib3.util.request import set_file_position
 from urllib3.util.retry import Retry
+from urllib3.util.ssl_match_hostname import CertificateError
 from urllib3.util.timeout import Timeout as PoolTimeoutSetting
+from urllib3.util.url import _encode_target
 
 from zato_outconn.wire import deadline, idle
 from zato_outconn.wire.answer_head import AnswerResponse
@@ -169,6 +174,54 @@ class BoundedWait:
             kwargs['retries'] = NO_RETRY
         return super().urlopen(method, url, body, *args, **kwargs)  # type: ignore[misc]
 
+    def send_direct(self, method: str, target: str, body: Any, headers: Any, timeout: PoolTimeoutSetting,
+                    pool_timeout: float, chunked: bool) -> Any:
+        """``urlopen`` for a request of the direct route (wire.direct): its own origin, no proxy, no
+        redirect followed, the answer unread, urllib3 retrying only a stale socket.
+
+        What urlopen does for such a request, without the working out it does for every other
+        kind: the first attempt here, each further one (after a stale socket) by urlopen itself.
+        """
+        retries = ONCE_ON_STALE if _replayable(method, body) else NO_RETRY
+        url = _encoded_target(target)
+        body_pos = set_file_position(body, None)
+        conn = None
+        clean_exit = False
+        try:
+            timeout_obj = timeout.clone()  # a Timeout keeps the state of one request
+            conn = self._get_conn(timeout=pool_timeout)
+            conn.timeout = timeout_obj.connect_timeout
+            response = self._make_request(conn, method, url, timeout=timeout_obj, body=body, headers=headers,
+                                          chunked=chunked, retries=retries, response_conn=conn,
+                                          preload_content=False, decode_content=False)
+            clean_exit = True
+        except EmptyPoolError:
+            clean_exit = True  # no socket was taken: none to give back
+            raise
+        except (PoolTimeoutError, http.client.HTTPException, OSError, ProtocolError, ssl.SSLError, SSLError,
+                CertificateError, ProxyError) as error:
+            # As urlopen turns them into what its retries look at (no proxy here to blame).
+            new_error: Exception = error
+            if isinstance(error, ssl.SSLError | CertificateError):
+                new_error = SSLError(error)
+            if isinstance(new_error, OSError | http.client.HTTPException):
+                new_error = ProtocolError('Connection aborted.', new_error)
+            retries = retries.increment(method, url, error=new_error, _pool=self,  # type: ignore[arg-type]
+                                        _stacktrace=sys.exc_info()[2])
+            retries.sleep()
+        finally:
+            if not clean_exit:
+                if conn:
+                    conn.close()
+                    conn = None
+                self._put_conn(conn)
+        if conn is None:
+            # Sent again once, on a new socket, as urlopen itself sends a retried request.
+            return self.urlopen(method, url, body, headers, retries, False, False, timeout=timeout,
+                                pool_timeout=pool_timeout, release_conn=False, chunked=chunked, body_pos=body_pos,
+                                preload_content=False, decode_content=False)
+        return response
+
     def _new_conn(self) -> Any:
         conn = super()._new_conn()  # type: ignore[misc]
         conn.budget = self.budget
@@ -255,6 +308,23 @@ class BoundedWait:
                 for conn in taken:
                     pool.put(conn, block=False)
         return closed
+
+
+# Request targets as urllib3 sends them (invalid characters percent-encoded, escapes in upper
+# case), by target: the same few are sent again and again, and working one out takes a loop
+# over its characters.
+_TARGETS: dict[str, str] = {}
+
+
+def _encoded_target(target: str) -> str:
+    try:
+        return _TARGETS[target]
+    except KeyError:
+        encoded = _encode_target(target)
+        if len(_TARGETS) >= 512:
+            _TARGETS.clear()  # targets that change with every call (an id in the path) come and go
+        _TARGETS[target] = encoded
+        return encoded
 
 
 def _replayable(method: str, body: Any) -> bool:
