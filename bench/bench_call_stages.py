@@ -5,7 +5,7 @@ Usage::
     python3 bench/bench_call_stages.py            # --calls N, --repeat N, --json
 
 The connection of ``bench_plain_http`` (basic auth, every X-Zato header, a path template) is
-opened on a local server, then its pool's ``urlopen`` is replaced with one that hands back a canned
+opened on a local server, then its pool's ``send_direct`` is replaced with one that hands back a canned
 urllib3 answer at once: what is left is the product's own work, CPU only, which the noise of a
 busy machine moves little (the best of ``--repeat`` interleaved rounds of ``--calls`` calls is kept). Each layer
 is timed from its entry point, and its own share is its time less the next one's:
@@ -18,7 +18,7 @@ is timed from its entry point, and its own share is its time less the next one's
   each of these three times its own preparation of a new request, as a call does;
 - the canned answer alone, which urllib3 would make anyway.
 
-What urllib3 does inside ``urlopen`` (and this package's pool on top of it, ``wire.pool``) is not
+What urllib3 does inside ``send_direct`` (and this package's pool on top of it, ``wire.pool``) is not
 in these figures: ``bench_plain_http`` compares the whole call with a bare urllib3 pool.
 """
 
@@ -73,7 +73,7 @@ def stages(calls: int, repeat: int) -> dict[str, float]:
             return HTTPResponse(body=io.BytesIO(REPLY.body), headers=headers, status=200, reason='OK',
                                 preload_content=False, decode_content=False)
 
-        route.pool.urlopen = canned  # type: ignore[method-assign]
+        route.pool.send_direct = canned  # type: ignore[method-assign]
         url = server.url + PATH_AND_QUERY
         call = conn._call('GET', url, cid)
 
