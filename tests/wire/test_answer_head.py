@@ -93,3 +93,65 @@ def test_too_many_fields_and_too_long_lines_are_refused_as_http_client_refuses_t
 def test_the_pools_sockets_read_answers_with_it() -> None:
     assert BudgetedHTTPConnection.response_class is AnswerResponse
     assert BudgetedHTTPSConnection.response_class is AnswerResponse
+
+
+@pytest.mark.parametrize('content_type', [
+    'multipart/mixed; boundary="b"', 'multipart/form-data', 'MULTIPART/related; boundary=x', 'message/rfc822',
+    'message/http', 'Message/partial', 'text/plain; x=multipart'])
+def test_a_head_naming_a_nested_content_type_reads_as_the_email_parser_reads_it(content_type: str) -> None:
+    # The email parser takes multipart and message/* for the start of parts, and records what it then
+    # misses as defects: urllib3 logs those, and so must see the same ones.
+    head = f'Content-Type: {content_type}\r\nContent-Length: 0\r\n\r\n'.encode()
+    expected = http.client.parse_headers(io.BytesIO(head))
+    got = read_fields(io.BytesIO(head))
+    assert got.items() == expected.items()
+    assert [type(defect) for defect in got.defects] == [type(defect) for defect in expected.defects]
+    assert got.is_multipart() == expected.is_multipart()
+    # A message/* head holds a (here empty) message of its own: the same one.
+    payload, expected_payload = got.get_payload(), expected.get_payload()
+    if isinstance(expected_payload, list):
+        assert [part.items() for part in payload] == [part.items() for part in expected_payload]
+    else:
+        assert payload == expected_payload
+
+
+@pytest.mark.parametrize('limit', [3, 200])
+def test_a_changed_field_limit_of_http_client_holds(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
+    # A process that sets http.client._MAXHEADERS (to read answers with many cookies, say) gets it here too.
+    monkeypatch.setattr(http.client, '_MAXHEADERS', limit)
+    head = b''.join(b'X-F%d: v\r\n' % number for number in range(150)) + b'\r\n'
+    if limit == 3:
+        with pytest.raises(http.client.HTTPException, match='got more than 3 headers'):
+            read_fields(io.BytesIO(head))
+        with pytest.raises(http.client.HTTPException, match='got more than 3 headers'):
+            http.client.parse_headers(io.BytesIO(head))
+    else:
+        assert len(read_fields(io.BytesIO(head))) == 150
+        _same(head)
+
+
+def test_a_changed_line_limit_of_http_client_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(http.client, '_MAXLINE', 20)
+    head = b'X-Long: ' + b'v' * 40 + b'\r\n\r\n'
+    with pytest.raises(http.client.LineTooLong):
+        read_fields(io.BytesIO(head))
+
+
+class _Socket:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(io.BytesIO(self.data))  # type: ignore[arg-type]
+
+
+def test_with_debuglevel_on_the_head_is_printed_as_http_client_prints_it(capsys: pytest.CaptureFixture[str]) -> None:
+    answer = b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: b\r\n\r\nok'
+    expected_response = http.client.HTTPResponse(_Socket(answer), debuglevel=1)  # type: ignore[arg-type]
+    expected_response.begin()
+    expected = capsys.readouterr().out
+    response = AnswerResponse(_Socket(answer), debuglevel=1)  # type: ignore[arg-type]
+    response.begin()
+    assert capsys.readouterr().out == expected
+    assert 'header: X-A: b' in expected
+    assert response.read() == b'ok'

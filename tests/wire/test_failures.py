@@ -203,3 +203,16 @@ def test_over_tls_a_kept_alive_socket_just_closed_is_sent_again_too(make_conn: A
         assert item.conn.get('cid-1').content == b'first'
         assert item.conn.get('cid-2').status_code == 200
         assert server.connections == 2
+
+
+def test_a_request_sent_again_is_logged_as_urllib3_logs_it(make_conn: Any, caplog: pytest.LogCaptureFixture) -> None:
+    # Both routes leave urllib3's own line, so that a log reader sees why a request went out twice.
+    with serve(keep_alive_then_close_unanswered) as server:
+        item = make_conn(host=server.url, data_format='none')
+        item.conn.get('cid-1')
+        with caplog.at_level('WARNING', logger='urllib3.connectionpool'):
+            assert item.conn.get('cid-2').status_code == 200
+    retried = [record.getMessage() for record in caplog.records if record.name == 'urllib3.connectionpool']
+    assert len(retried) == 1
+    assert retried[0].startswith('Retrying (') and 'after connection broken by' in retried[0]
+    assert 'RemoteDisconnected' in retried[0]

@@ -17,27 +17,30 @@ import http.client
 import re
 from typing import Any
 
-# http.client's limits on a head: the length of a line and the number of fields.
-_MAX_LINE = getattr(http.client, '_MAXLINE', 65536)
-_MAX_FIELDS = getattr(http.client, '_MAXHEADERS', 100)
 # What starts a field line, as the email parser's feedparser sees one: a name of visible
 # characters but the colon, then the colon. Anything else (an empty name, "From ", a space
 # in the name) is a case for the email parser itself.
 _FIELD_START = re.compile(r'[!-9;-~]+:')
 _LINE_ENDS = ('\r\n', '\n')
+# A content type the email parser reads as holding further messages.
+_NESTED = re.compile(r'multipart|message', re.IGNORECASE)
 
 
 def read_fields(fp: Any) -> http.client.HTTPMessage:
     """The header fields up to and including the blank line, from an answer's file, as
     ``http.client.parse_headers(fp)`` gives them."""
+    # http.client's limits on a head, read on each call as http.client reads them, so that a
+    # process raising them (http.client._MAXHEADERS = 1000, a known recipe) raises ours too.
+    max_line = getattr(http.client, '_MAXLINE', 65536)
+    max_fields = getattr(http.client, '_MAXHEADERS', 100)
     lines = []
     while True:
-        line = fp.readline(_MAX_LINE + 1)
-        if len(line) > _MAX_LINE:
+        line = fp.readline(max_line + 1)
+        if len(line) > max_line:
             raise http.client.LineTooLong('header line')
         lines.append(line)
-        if len(lines) > _MAX_FIELDS:
-            raise http.client.HTTPException(f'got more than {_MAX_FIELDS} headers')
+        if len(lines) > max_fields:
+            raise http.client.HTTPException(f'got more than {max_fields} headers')
         if line in (b'\r\n', b'\n', b''):
             break
     text = b''.join(lines).decode('iso-8859-1')
@@ -73,6 +76,10 @@ def _fields_of(text: str, line_count: int) -> http.client.HTTPMessage | None:
         value = value.lstrip(' \t')
     if name is not None:
         fields.append((name, value.rstrip('\r\n')))
+    if any(_NESTED.search(found) for field, found in fields if field.lower() == 'content-type'):
+        # The email parser reads a multipart or message/* head as the start of parts it then finds
+        # missing, and records defects (which urllib3 logs): its own result is the one to give.
+        return None
     message = http.client.HTTPMessage()
     message._headers = fields  # type: ignore[attr-defined]
     message.set_payload('')  # what the email parser leaves after the blank line of a head
@@ -85,6 +92,9 @@ class AnswerResponse(http.client.HTTPResponse):
     def begin(self) -> None:
         if self.headers is not None:
             return  # begun already
+        if self.debuglevel > 0:
+            super().begin()  # http.client prints what it reads: its own reading, line for line
+            return
         while True:
             version, status, reason = self._read_status()
             if status != http.client.CONTINUE:

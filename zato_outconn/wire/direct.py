@@ -68,7 +68,7 @@ class DirectRoute:
         url = prepared.url
         return (settings is self._settings or _same_but_timeout(settings, self._settings)) \
             and not prepared.hooks['response'] and isinstance(url, str) and url.startswith(self.origin) \
-            and url[self._origin_length:self._origin_length + 1] in ('/', '?')
+            and url[self._origin_length:self._origin_length + 1] == '/'
 
     def send(self, prepared: requests.PreparedRequest, timeout: Any) -> requests.Response:
         """Send through the pool and build the answer as HTTPAdapter.build_response does; the body

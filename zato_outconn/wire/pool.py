@@ -34,6 +34,8 @@ from zato_outconn.wire.budget import PROCESS, SocketBudget, default_max_sockets
 from zato_outconn.wire.request_head import QuickFields
 
 logger = logging.getLogger(__name__)
+# urllib3's own logger, for the one line its urlopen logs before sending a request again.
+_URLLIB3_POOL_LOG = logging.getLogger('urllib3.connectionpool')
 
 # What a server that closed a kept-alive socket as the request arrived leaves the client with.
 _STALE_SOCKET = (http.client.RemoteDisconnected, ConnectionResetError, ConnectionAbortedError, BrokenPipeError,
@@ -187,6 +189,7 @@ class BoundedWait:
         body_pos = set_file_position(body, None)
         conn = None
         clean_exit = False
+        broken_by: BaseException | None = None
         try:
             timeout_obj = timeout.clone()  # a Timeout keeps the state of one request
             conn = self._get_conn(timeout=pool_timeout)
@@ -209,6 +212,7 @@ class BoundedWait:
             retries = retries.increment(method, url, error=new_error, _pool=self,  # type: ignore[arg-type]
                                         _stacktrace=sys.exc_info()[2])
             retries.sleep()
+            broken_by = error  # what urllib3's retry warning names
         finally:
             if not clean_exit:
                 if conn:
@@ -216,7 +220,9 @@ class BoundedWait:
                     conn = None
                 self._put_conn(conn)
         if conn is None:
-            # Sent again once, on a new socket, as urlopen itself sends a retried request.
+            # Sent again once, on a new socket, as urlopen itself sends a retried request, with
+            # urllib3's own warning first, so that its logs read the same on both routes.
+            _URLLIB3_POOL_LOG.warning("Retrying (%r) after connection broken by '%r': %s", retries, broken_by, url)
             return self.urlopen(method, url, body, headers, retries, False, False, timeout=timeout,
                                 pool_timeout=pool_timeout, release_conn=False, chunked=chunked, body_pos=body_pos,
                                 preload_content=False, decode_content=False)
