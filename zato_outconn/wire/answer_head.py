@@ -22,8 +22,6 @@ from typing import Any
 # in the name) is a case for the email parser itself.
 _FIELD_START = re.compile(r'[!-9;-~]+:')
 _LINE_ENDS = ('\r\n', '\n')
-# A content type the email parser reads as holding further messages.
-_NESTED = re.compile(r'multipart|message', re.IGNORECASE)
 
 
 def read_fields(fp: Any) -> http.client.HTTPMessage:
@@ -76,14 +74,23 @@ def _fields_of(text: str, line_count: int) -> http.client.HTTPMessage | None:
         value = value.lstrip(' \t')
     if name is not None:
         fields.append((name, value.rstrip('\r\n')))
-    if any(_NESTED.search(found) for field, found in fields if field.lower() == 'content-type'):
+    lowered = text.lower()
+    if ('multipart' in lowered or 'message' in lowered) and any(
+            _nested(found) for field, found in fields if field.lower() == 'content-type'):
         # The email parser reads a multipart or message/* head as the start of parts it then finds
-        # missing, and records defects (which urllib3 logs): its own result is the one to give.
+        # missing, and records defects (which urllib3 logs): its own result is the one to give. (The
+        # whole head looked at first: most hold neither word anywhere.)
         return None
     message = http.client.HTTPMessage()
     message._headers = fields  # type: ignore[attr-defined]
     message.set_payload('')  # what the email parser leaves after the blank line of a head
     return message
+
+
+def _nested(content_type: str) -> bool:
+    """Whether the email parser reads a head of this content type as holding further messages."""
+    lowered = content_type.lower()
+    return 'multipart' in lowered or 'message' in lowered
 
 
 class AnswerResponse(http.client.HTTPResponse):
