@@ -74,9 +74,7 @@ def _fields_of(text: str, line_count: int) -> http.client.HTTPMessage | None:
         value = value.lstrip(' \t')
     if name is not None:
         fields.append((name, value.rstrip('\r\n')))
-    lowered = text.lower()
-    if ('multipart' in lowered or 'message' in lowered) and any(
-            _nested(found) for field, found in fields if field.lower() == 'content-type'):
+    if _nested(text) and any(_nested(found) for field, found in fields if field.lower() == 'content-type'):
         # The email parser reads a multipart or message/* head as the start of parts it then finds
         # missing, and records defects (which urllib3 logs): its own result is the one to give. (The
         # whole head looked at first: most hold neither word anywhere.)
@@ -88,7 +86,8 @@ def _fields_of(text: str, line_count: int) -> http.client.HTTPMessage | None:
 
 
 def _nested(content_type: str) -> bool:
-    """Whether the email parser reads a head of this content type as holding further messages."""
+    """Whether the email parser reads a head of this content type as holding further messages
+    (given a whole head: whether any of its fields might be such a content type)."""
     lowered = content_type.lower()
     return 'multipart' in lowered or 'message' in lowered
 
