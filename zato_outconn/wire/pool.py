@@ -29,6 +29,7 @@ from urllib3.util.timeout import Timeout as PoolTimeoutSetting
 from urllib3.util.url import _encode_target
 
 from zato_outconn.wire import deadline, idle
+from zato_outconn.wire.answer import QuickAnswers
 from zato_outconn.wire.answer_head import AnswerResponse
 from zato_outconn.wire.budget import PROCESS, SocketBudget, default_max_sockets
 from zato_outconn.wire.request_head import QuickFields
@@ -138,11 +139,11 @@ def _give_back(budgets: list[SocketBudget]) -> None:
         budget.give_back()
 
 
-class BudgetedHTTPConnection(_Budgeted, QuickFields, HTTPConnection):
+class BudgetedHTTPConnection(_Budgeted, QuickFields, QuickAnswers, HTTPConnection):
     """A plain socket counted against its connection's budget."""
 
 
-class BudgetedHTTPSConnection(_Budgeted, QuickFields, HTTPSConnection):
+class BudgetedHTTPSConnection(_Budgeted, QuickFields, QuickAnswers, HTTPSConnection):
     """A TLS socket counted against its connection's budget."""
 
 
