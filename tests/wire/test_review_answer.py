@@ -91,7 +91,8 @@ def _exchange(cls: type[HTTPConnection], head: bytes, method: str = 'GET', work:
         try:
             response = conn.getresponse()
         except Exception as error:  # noqa: BLE001
-            return ('raised', type(error), str(error)), None, _logged(records)
+            # The options of the request are gone either way: the next getresponse is refused.
+            return ('raised', type(error), str(error), conn._response_options), None, _logged(records)
         built = _comparable(response)
         done = _outcome(lambda: work(response)) if work is not None else None
         return built, done, _logged(records)
@@ -441,6 +442,35 @@ def test_a_response_read_at_once_is_urllib3s_own(name: str, quick_built: list[in
     ours, theirs = _both(HEADS[name], work=WORK['data'], preload_content=True)
     assert ours == theirs
     assert not quick_built
+
+
+GEVENT_RUN = '''
+from gevent import monkey
+monkey.patch_all()
+import socket, sys
+assert monkey.is_module_patched('socket')
+from tests.wire.test_review_answer import HEADS, WORK, _both
+from zato_outconn.wire.answer import TEMPLATE
+assert TEMPLATE.shared is not None
+names = sys.argv[1:]
+for name in names:
+    for work in ('read', 'stream', 'drain'):
+        ours, theirs = _both(HEADS[name], work=WORK[work])
+        assert ours == theirs, (name, work, ours, theirs)
+print('same', len(names))
+'''
+
+
+def test_under_gevent_a_response_is_urllib3s_own() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    names = ['content-length', 'chunked', 'http/1.0', 'no length', 'multipart, no boundary', 'space in a name']
+    done = subprocess.run([sys.executable, '-W', 'error', '-c', GEVENT_RUN, *names], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2], timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ['same', str(len(names))]
 
 
 # ---------------------------------------------------------------------- differences
