@@ -21,12 +21,13 @@ import pytest
 import trustme
 import urllib3.connection
 import urllib3.response
+from urllib3._collections import HTTPHeaderDict
 from urllib3.connection import HTTPConnection
 from urllib3.response import BaseHTTPResponse, HTTPResponse
 
 from zato_outconn import OutconnConfig
 from zato_outconn.wire import answer
-from zato_outconn.wire.answer import TEMPLATE, QuickAnswers, _Template
+from zato_outconn.wire.answer import QuickAnswers, _Template
 from zato_outconn.wire.answer_head import AnswerResponse
 from zato_outconn.wire.session import open_session
 
@@ -108,7 +109,7 @@ def _exchange(cls: type[HTTPConnection], head: bytes, method: str = 'GET', work:
 
 def _logged(records: list[logging.LogRecord]) -> list[tuple[str, int, str]]:
     return [(record.name, record.levelno, record.getMessage()) for record in records
-            if record.name.startswith('urllib3')]
+            if record.name.startswith(('urllib3', 'application'))]
 
 
 def _both(head: bytes, method: str = 'GET', work: Work | None = None, **options: Any) -> tuple[Any, Any]:
@@ -259,10 +260,18 @@ def test_the_request_options_reach_the_response_as_urllib3_passes_them(
     assert quick_built
 
 
+def _copied() -> dict[str, Any]:
+    """The values every quick response starts with (``shared``, or ``start`` less what build sets itself)."""
+    values = getattr(answer.TEMPLATE, 'shared', None)
+    if values is None:
+        values = getattr(answer.TEMPLATE, 'start', None)
+    assert values is not None, 'this urllib3 gets no quick responses'
+    return {key: value for key, value in values.items() if key not in _Template.OWN}
+
+
 def test_nothing_a_response_starts_with_is_shared_with_another() -> None:
-    assert TEMPLATE.shared is not None
-    shared_before = dict(TEMPLATE.shared)
-    assert all(type(value) in (type(None), bool, int, str, bytes) for value in TEMPLATE.shared.values())
+    shared_before = _copied()
+    assert all(type(value) in (type(None), bool, int, str, bytes) for value in shared_before.values())
     kept: list[HTTPResponse] = []
 
     def keep(response: HTTPResponse) -> None:
@@ -279,7 +288,7 @@ def test_nothing_a_response_starts_with_is_shared_with_another() -> None:
     assert first.headers is not second.headers
     assert all(first.headers._container[key] is not second.headers._container[key] for key in first.headers._container)
     assert first._decoded_buffer is not second._decoded_buffer and len(second._decoded_buffer) == len(b'stale')
-    assert 'x-added' not in TEMPLATE.shared and TEMPLATE.shared == shared_before
+    assert _copied() == shared_before
     # The message's own list of fields is not the one the response's headers hold.
     assert first._original_response.msg._headers is not first.headers._container
 
@@ -340,7 +349,7 @@ def _session_get(url: str, **settings: Any) -> tuple[Any, Any, Any]:
 def _by_urllib3(monkeypatch: pytest.MonkeyPatch, run: Callable[[], Any]) -> Any:
     """What ``run`` gives with every response built by urllib3's own getresponse."""
     with monkeypatch.context() as patched:
-        patched.setattr(answer.TEMPLATE, 'shared', None)
+        patched.setattr(QuickAnswers, 'getresponse', HTTPConnection.getresponse)
         return run()
 
 
@@ -450,8 +459,8 @@ monkey.patch_all()
 import socket, sys
 assert monkey.is_module_patched('socket')
 from tests.wire.test_review_answer import HEADS, WORK, _both
-from zato_outconn.wire.answer import TEMPLATE
-assert TEMPLATE.shared is not None
+from tests.wire.test_review_answer import _copied
+assert _copied()
 names = sys.argv[1:]
 for name in names:
     for work in ('read', 'stream', 'drain'):
@@ -577,8 +586,6 @@ def test_the_check_notices_a_getresponse_that_does_more(monkeypatch: pytest.Monk
                                        'HTTPHeaderDict whose __init__ sets more than _container passes it, and '
                                        'every quick response has headers without it')
 def test_the_check_notices_headers_that_start_with_more(monkeypatch: pytest.MonkeyPatch) -> None:
-    from urllib3._collections import HTTPHeaderDict
-
     _derive(monkeypatch, HTTPHeaderDict, lambda self, kwargs: setattr(self, '_merged', None))
     monkeypatch.setattr(answer, 'TEMPLATE', _Template())
     ours, theirs = _both(HEADS['content-length'], work=WORK['headers'])
@@ -605,6 +612,29 @@ LATER: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
 def test_urllib3_changed_after_import_is_honoured(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     LATER[name](monkeypatch)
     ours, theirs = _both(HEADS['content-length'], work=WORK['read'])
+    assert ours == theirs
+
+
+class _Headers(HTTPHeaderDict):
+    """A header dict of an application's own."""
+
+
+CONNECTION_NAMES: dict[str, Any] = {
+    # A recipe for silencing urllib3's 'Failed to parse headers' warnings.
+    'assert_header_parsing': lambda headers: None,
+    'HTTPHeaderDict': _Headers,
+    'log': logging.getLogger('application.http'),
+}
+
+
+@pytest.mark.xfail(strict=True, reason='urllib3\'s getresponse looks up assert_header_parsing, HTTPHeaderDict and '
+                                       'log in urllib3.connection on each call; QuickAnswers holds its own '
+                                       'references, so replacing them there (to silence the warning, say) is ignored')
+@pytest.mark.parametrize('name', CONNECTION_NAMES)
+def test_what_getresponse_looks_up_in_urllib3_connection_is_honoured(name: str,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(urllib3.connection, name, CONNECTION_NAMES[name])
+    ours, theirs = _both(HEADS['no name'], work=WORK['read'])
     assert ours == theirs
 
 
