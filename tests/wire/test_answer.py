@@ -125,7 +125,7 @@ def _refusal(cls: type[HTTPConnection], head: bytes) -> str:
 
 def test_this_urllib3_gets_the_quick_responses(monkeypatch: pytest.MonkeyPatch) -> None:
     # Otherwise every response would be urllib3's own, correct but no faster, and no test would say so.
-    assert TEMPLATE.shared is not None
+    assert TEMPLATE.start is not None
     built = []
     real_build = TEMPLATE.build
     monkeypatch.setattr(TEMPLATE, 'build', lambda *args: built.append(1) or real_build(*args))
@@ -142,7 +142,7 @@ def test_a_urllib3_whose_response_starts_with_something_mutable_gets_its_own_get
         self.seen: list[bytes] = []  # a list copied from one response to the next would be shared by all
 
     monkeypatch.setattr(HTTPResponse, '__init__', init)
-    assert _Template().shared is None
+    assert _Template().start is None
     monkeypatch.setattr(answer, 'TEMPLATE', _Template())
     response, body = _response(_Ours, ANSWERS['content-length'])
     assert response.seen == [] and body == b'hello'
@@ -157,4 +157,4 @@ def test_a_urllib3_that_derives_an_attribute_otherwise_gets_its_own_getresponse(
         self.status_text = str(self.status)  # derived from the answer: a copy would be the probe's
 
     monkeypatch.setattr(HTTPResponse, '__init__', init)
-    assert _Template().shared is None
+    assert _Template().start is None

@@ -20,18 +20,15 @@ from __future__ import annotations
 
 import email.policy
 import http.client
-import logging
+import io
 from typing import Any
 
 import urllib3.connection
+import urllib3.response
 from urllib3._collections import HTTPHeaderDict
 from urllib3.connection import HTTPConnection
 from urllib3.exceptions import HeaderParsingError
-from urllib3.response import HTTPResponse
-from urllib3.util.response import assert_header_parsing
-
-# urllib3's logger for a head it could not parse, as urllib3 logs it.
-_URLLIB3_CONNECTION_LOG = logging.getLogger('urllib3.connection')
+from urllib3.response import BaseHTTPResponse, HTTPResponse
 
 
 def header_dict(fields: list[tuple[str, str]]) -> HTTPHeaderDict:
@@ -50,12 +47,30 @@ def header_dict(fields: list[tuple[str, str]]) -> HTTPHeaderDict:
     return headers
 
 
-def _fields(message: http.client.HTTPMessage) -> list[tuple[str, str]]:
-    """``message.items()``: under compat32, http.client's policy, each value as it was read (text
-    decoded from latin-1 holds no surrogate for the policy to turn into a Header)."""
+def _header_items(message: http.client.HTTPMessage) -> list[tuple[str, str]]:
+    """The fields urllib3's getresponse puts in a response's headers: through urllib3's own
+    ``_normalize_header_values`` where it has one (2.8 and later: a folded value made one line,
+    and the message changed to match); else ``message.items()``, which under compat32, http.client's
+    policy, gives each value as it was read (text decoded from latin-1 holds no surrogate for the
+    policy to turn into a Header)."""
+    normalized = getattr(urllib3.connection, '_normalize_header_values', None)
+    if normalized is not None:
+        return normalized(message)  # type: ignore[no-any-return]
     if message.policy is email.policy.compat32:
         return message._headers  # type: ignore[attr-defined, no-any-return]
     return message.items()
+
+
+# The names urllib3's own getresponse uses, which QuickAnswers.getresponse follows step by step: a
+# getresponse that uses others (a step added, say) is one this does not know, and keeps its own.
+# urllib3 2.8 turns folded header values into one line (_normalize_header_values) where 2.7 and
+# earlier take the message's items as they are.
+_GETRESPONSE_NAMES = frozenset((
+    'HTTPHeaderDict', 'HTTPResponse', 'HeaderParsingError', 'ResponseNotReady', 'TypeError', '_response_options',
+    '_url_from_connection', 'assert_header_parsing', 'decode_content', 'enforce_content_length', 'getattr',
+    'getresponse', 'log', 'msg', 'preload_content', 'reason', 'request_method', 'request_url', 'response',
+    'settimeout', 'sock', 'status', 'super', 'timeout', 'version', 'warning'))
+_KNOWN_GETRESPONSES = (_GETRESPONSE_NAMES | {'items'}, _GETRESPONSE_NAMES | {'_normalize_header_values'})
 
 
 class _Template:
@@ -68,27 +83,39 @@ class _Template:
                      '_decoded_buffer', 'length_remaining'))
 
     def __init__(self) -> None:
-        made = _made_by_urllib3(_Probe(), 'GET')
+        # What this was checked against; urllib3 changed later (instrumentation wrapping its
+        # response, say) is seen on each call by ``in_force``.
+        self.checked = _urllib3_parts()
+        made = _made_by_urllib3(*_PROBES[0])
         self.buffer_type = type(made._decoded_buffer)
-        shared = {key: value for key, value in vars(made).items() if key not in self.OWN}
+        # Every attribute, in the order urllib3 sets them, so that a response lists them as urllib3's
+        # do; those the answer decides are set over their places.
+        start = dict(vars(made))
+        shared = {key: value for key, value in start.items() if key not in self.OWN}
         # Only values no response changes in place can be shared: None, flags, numbers, text.
-        self.shared: dict[str, Any] | None = shared if all(
+        self.start: dict[str, Any] | None = start if all(
             value is None or type(value) in (bool, int, str, bytes) for value in shared.values()) else None
-        # Two answers as unlike as can be: what urllib3 derives from an answer in a way this does not
-        # shows in one of them, and a urllib3 that builds its response otherwise keeps its own getresponse.
-        for probe, method in ((_Probe(), 'GET'), (_Probe(404, 'Not Found', 10, ()), 'HEAD')):
-            if self.shared is not None and not _same(_made_by_urllib3(probe, method), self.build(
-                    probe, method, 'HTTP/1.1', False, '/probe', True, None)):
-                self.shared = None
+        if set(getattr(getattr(HTTPConnection.getresponse, '__code__', None), 'co_names', ())) \
+                not in _KNOWN_GETRESPONSES or vars(HTTPHeaderDict()).keys() != {'_container'}:
+            self.start = None
+        # Answers and requests as unlike as can be, in everything getresponse passes on: what urllib3
+        # derives from any of them in a way this does not shows in one of them.
+        for probe in _PROBES:
+            if self.start is not None and not _same(_made_by_urllib3(*probe), self.build(*probe)):
+                self.start = None
+
+    def in_force(self) -> bool:
+        """Whether responses are built here: urllib3 is still what was checked."""
+        return self.start is not None and _urllib3_parts() == self.checked
 
     def build(self, answer: Any, method: str | None, version_string: str, decode_content: bool,
               request_url: str | None, enforce_content_length: bool, shutdown: Any) -> HTTPResponse:
         """The HTTPResponse urllib3's ``getresponse`` builds of ``answer``, set attribute by attribute."""
-        assert self.shared is not None
+        assert self.start is not None
         response: HTTPResponse = HTTPResponse.__new__(HTTPResponse)
         own = response.__dict__
-        own.update(self.shared)
-        headers = header_dict(_fields(answer.msg))
+        own.update(self.start)
+        headers = header_dict(_header_items(answer.msg))
         own['headers'] = headers
         own['status'] = answer.status
         own['version'] = answer.version
@@ -109,37 +136,60 @@ class _Template:
         return response
 
 
-class _Probe:
-    """An answer's http.client response, as far as building urllib3's response reads it."""
-
-    def __init__(self, status: int = 200, reason: str = 'OK', version: int = 11,
-                 fields: tuple[tuple[str, str], ...] = (('Content-Type', 'text/plain'), ('Content-Length', '5'),
-                                                        ('transfer-encoding', 'gzip'),
-                                                        ('Transfer-Encoding', 'identity'))) -> None:
-        self.status, self.reason, self.version = status, reason, version
-        self.msg = http.client.HTTPMessage()
-        for name, value in fields:
-            self.msg[name] = value
-
-    def read(self, amt: int | None = None) -> bytes:
-        return b''
+def _urllib3_parts() -> tuple[Any, ...]:
+    """What building a response rests on, as urllib3 has it now."""
+    return (urllib3.response.HTTPResponse, HTTPResponse.__init__, BaseHTTPResponse.__init__,
+            HTTPResponse._init_length, HTTPConnection.getresponse, HTTPHeaderDict.__init__,
+            urllib3.connection.HTTPHeaderDict, getattr(urllib3.connection, '_normalize_header_values', None))
 
 
-def _made_by_urllib3(answer: _Probe, method: str) -> HTTPResponse:
-    """The response urllib3's getresponse builds of ``answer`` (its arguments as getresponse passes them)."""
-    return HTTPResponse(body=answer, headers=HTTPHeaderDict(answer.msg.items()),  # type: ignore[arg-type]
-                        status=answer.status, version=answer.version, version_string='HTTP/1.1', reason=answer.reason,
-                        preload_content=False, decode_content=False, original_response=answer,  # type: ignore[arg-type]
-                        enforce_content_length=True, request_method=method, request_url='/probe',
-                        sock_shutdown=None)
+class _Socket:
+    """What http.client reads an answer from."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(io.BytesIO(self.data))
+
+
+def _probe(head: bytes, method: str) -> http.client.HTTPResponse:
+    answer = http.client.HTTPResponse(_Socket(head), method=method)  # type: ignore[arg-type]
+    answer.begin()
+    return answer
+
+
+def _shutdown(how: int) -> None:
+    """A socket's shutdown, for a probe."""
+
+
+# (answer, method, version string, decode_content, request_url, enforce_content_length, shutdown):
+# two probes that differ in each.
+_PROBES: tuple[tuple[Any, ...], ...] = (
+    (_probe(b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\ntransfer-encoding: gzip\r\n'
+            b'Transfer-Encoding: identity\r\n\r\nhello', 'GET'), 'GET', 'HTTP/1.1', False, '/probe', True, None),
+    (_probe(b'HTTP/1.0 404 Not Found\r\nTransfer-Encoding: chunked, gzip\r\nContent-Encoding: gzip\r\n\r\n', 'HEAD'),
+     'HEAD', 'HTTP/1.0', True, '/other?q=1', False, _shutdown),
+)
+
+
+def _made_by_urllib3(answer: Any, method: str | None, version_string: str, decode_content: bool,
+                     request_url: str | None, enforce_content_length: bool, shutdown: Any) -> HTTPResponse:
+    """The response urllib3's getresponse builds of ``answer``, its arguments as getresponse passes them."""
+    return HTTPResponse(body=answer, headers=HTTPHeaderDict(answer.msg.items()), status=answer.status,
+                        version=answer.version, version_string=version_string, reason=answer.reason,
+                        preload_content=False, decode_content=decode_content, original_response=answer,
+                        enforce_content_length=enforce_content_length, request_method=method,
+                        request_url=request_url, sock_shutdown=shutdown)
 
 
 def _same(made: HTTPResponse, built: HTTPResponse) -> bool:
-    """Whether two responses hold the same: every attribute, the headers in their order."""
+    """Whether two responses hold the same: every attribute in its order, the headers in theirs."""
     ours, theirs = vars(built), vars(made)
-    if ours.keys() != theirs.keys() or type(ours['_decoded_buffer']) is not type(theirs['_decoded_buffer']):
+    if list(ours) != list(theirs) or type(ours['_decoded_buffer']) is not type(theirs['_decoded_buffer']):
         return False
-    if list(ours['headers'].items()) != list(theirs['headers'].items()):
+    if list(ours['headers'].items()) != list(theirs['headers'].items()) \
+            or vars(ours['headers']).keys() != vars(theirs['headers']).keys():
         return False
     return all(ours[key] == theirs[key] for key in ours if key not in ('_decoded_buffer', 'headers'))
 
@@ -153,18 +203,20 @@ class QuickAnswers(HTTPConnection):
 
     def getresponse(self) -> HTTPResponse:  # type: ignore[override]
         options = getattr(self, '_response_options', None)
-        if TEMPLATE.shared is None or options is None or options.preload_content:
+        if options is None or options.preload_content or not TEMPLATE.in_force():
             return super().getresponse()
         # What urllib3's getresponse does, in its order, up to building the response.
         self._response_options = None
         self.sock.settimeout(self.timeout)
         shutdown = getattr(self.sock, 'shutdown', None)
         answer = http.client.HTTPConnection.getresponse(self)
+        # Looked up where urllib3's getresponse looks them up, on each call: replaced there (to quiet
+        # the warning, say), they are replaced here too.
         try:
-            assert_header_parsing(answer.msg)
+            urllib3.connection.assert_header_parsing(answer.msg)
         except (HeaderParsingError, TypeError) as error:
-            _URLLIB3_CONNECTION_LOG.warning('Failed to parse headers (url=%s): %s',
-                                            _url_of(self, options.request_url), error, exc_info=True)
+            urllib3.connection.log.warning('Failed to parse headers (url=%s): %s',
+                                           _url_of(self, options.request_url), error, exc_info=True)
         return TEMPLATE.build(answer, options.request_method, getattr(self, '_http_vsn_str', 'HTTP/?'),
                               options.decode_content, options.request_url, options.enforce_content_length, shutdown)
 
