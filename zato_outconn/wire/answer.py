@@ -9,11 +9,13 @@ it, and the response from the attributes a real one starts with, the ones that d
 answer then set as ``__init__`` sets them (its length worked out by urllib3's own
 ``_init_length``).
 
-Whether that is still what urllib3 builds is checked when this module is imported, by building
-two unlike responses both ways and comparing every attribute; a urllib3 that builds them
-differently, or starts a response with anything a copy would share, gets its own
-``getresponse``, always. So does a request whose answer urllib3 is to read at once
-(``preload_content``), which the pools never ask for.
+Whether that is still what urllib3 builds is checked when this module is imported: its
+getresponse must take the steps of urllib3 2.7 or 2.8 (the names it uses), and two unlike
+responses built both ways must hold the same, attribute for attribute. A urllib3 that fails
+either, that starts a response with anything a copy would share, or whose response class,
+``__init__`` or header dict is replaced later (looked at on each call), gets its own
+``getresponse``. So does a request whose answer urllib3 is to read at once (``preload_content``),
+which the pools never ask for.
 """
 
 from __future__ import annotations
@@ -47,15 +49,14 @@ def header_dict(fields: list[tuple[str, str]]) -> HTTPHeaderDict:
     return headers
 
 
-def _header_items(message: http.client.HTTPMessage) -> list[tuple[str, str]]:
+def _header_items(message: http.client.HTTPMessage, normalize: Any) -> list[tuple[str, str]]:
     """The fields urllib3's getresponse puts in a response's headers: through urllib3's own
-    ``_normalize_header_values`` where it has one (2.8 and later: a folded value made one line,
-    and the message changed to match); else ``message.items()``, which under compat32, http.client's
-    policy, gives each value as it was read (text decoded from latin-1 holds no surrogate for the
-    policy to turn into a Header)."""
-    normalized = getattr(urllib3.connection, '_normalize_header_values', None)
-    if normalized is not None:
-        return normalized(message)  # type: ignore[no-any-return]
+    ``_normalize_header_values`` where its getresponse calls it (2.8 and later: a folded value made
+    one line, and the message changed to match); else ``message.items()``, which under compat32,
+    http.client's policy, gives each value as it was read (text decoded from latin-1 holds no
+    surrogate for the policy to turn into a Header)."""
+    if normalize is not None:
+        return normalize(message)  # type: ignore[no-any-return]
     if message.policy is email.policy.compat32:
         return message._headers  # type: ignore[attr-defined, no-any-return]
     return message.items()
@@ -95,8 +96,11 @@ class _Template:
         # Only values no response changes in place can be shared: None, flags, numbers, text.
         self.start: dict[str, Any] | None = start if all(
             value is None or type(value) in (bool, int, str, bytes) for value in shared.values()) else None
-        if set(getattr(getattr(HTTPConnection.getresponse, '__code__', None), 'co_names', ())) \
-                not in _KNOWN_GETRESPONSES or vars(HTTPHeaderDict()).keys() != {'_container'}:
+        steps = frozenset(getattr(getattr(HTTPConnection.getresponse, '__code__', None), 'co_names', ()))
+        # urllib3's own step for the fields, where its getresponse takes it.
+        self.normalize = getattr(urllib3.connection, '_normalize_header_values', None) \
+            if '_normalize_header_values' in steps else None
+        if steps not in _KNOWN_GETRESPONSES or vars(HTTPHeaderDict()).keys() != {'_container'}:
             self.start = None
         # Answers and requests as unlike as can be, in everything getresponse passes on: what urllib3
         # derives from any of them in a way this does not shows in one of them.
@@ -115,7 +119,7 @@ class _Template:
         response: HTTPResponse = HTTPResponse.__new__(HTTPResponse)
         own = response.__dict__
         own.update(self.start)
-        headers = header_dict(_header_items(answer.msg))
+        headers = header_dict(_header_items(answer.msg, self.normalize))
         own['headers'] = headers
         own['status'] = answer.status
         own['version'] = answer.version
