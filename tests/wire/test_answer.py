@@ -158,3 +158,11 @@ def test_a_urllib3_that_derives_an_attribute_otherwise_gets_its_own_getresponse(
 
     monkeypatch.setattr(HTTPResponse, '__init__', init)
     assert _Template().start is None
+
+
+def test_a_urllib3_whose_tls_connection_reads_answers_its_own_way_gets_its_own_getresponse(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import urllib3.connection
+
+    monkeypatch.setattr(urllib3.connection.HTTPSConnection, 'getresponse', HTTPConnection.getresponse, raising=False)
+    assert _Template().start is None

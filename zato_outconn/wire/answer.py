@@ -100,7 +100,9 @@ class _Template:
         # urllib3's own step for the fields, where its getresponse takes it.
         self.normalize = getattr(urllib3.connection, '_normalize_header_values', None) \
             if '_normalize_header_values' in steps else None
-        if steps not in _KNOWN_GETRESPONSES or vars(HTTPHeaderDict()).keys() != {'_container'}:
+        # The TLS connection must have no getresponse of its own: QuickAnswers stands for urllib3's one.
+        if steps not in _KNOWN_GETRESPONSES or 'getresponse' in vars(urllib3.connection.HTTPSConnection) \
+                or vars(HTTPHeaderDict()).keys() != {'_container'}:
             self.start = None
         # Answers and requests as unlike as can be, in everything getresponse passes on: what urllib3
         # derives from any of them in a way this does not shows in one of them.
