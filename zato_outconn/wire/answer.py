@@ -33,7 +33,7 @@ from urllib3.exceptions import HeaderParsingError
 from urllib3.response import BaseHTTPResponse, HTTPResponse
 
 
-def header_dict(fields: list[tuple[str, str]]) -> HTTPHeaderDict:
+def _header_dict(fields: list[tuple[str, str]]) -> HTTPHeaderDict:
     """``HTTPHeaderDict(fields)``: each name under its lower case, with the first spelling of it
     and every value in turn, as ``HTTPHeaderDict.add`` keeps them."""
     container: dict[str, list[str]] = {}
@@ -121,7 +121,7 @@ class _Template:
         response: HTTPResponse = HTTPResponse.__new__(HTTPResponse)
         own = response.__dict__
         own.update(self.start)
-        headers = header_dict(_header_items(answer.msg, self.normalize))
+        headers = _header_dict(_header_items(answer.msg, self.normalize))
         own['headers'] = headers
         own['status'] = answer.status
         own['version'] = answer.version

@@ -18,6 +18,7 @@ import weakref
 from time import monotonic
 from typing import Any
 
+import urllib3.connectionpool
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import EmptyPoolError, ProtocolError, ProxyError, SSLError
@@ -35,8 +36,6 @@ from zato_outconn.wire.budget import PROCESS, SocketBudget, default_max_sockets
 from zato_outconn.wire.request_head import QuickFields
 
 logger = logging.getLogger(__name__)
-# urllib3's own logger, for the one line its urlopen logs before sending a request again.
-_URLLIB3_POOL_LOG = logging.getLogger('urllib3.connectionpool')
 
 # What a server that closed a kept-alive socket as the request arrived leaves the client with.
 _STALE_SOCKET = (http.client.RemoteDisconnected, ConnectionResetError, ConnectionAbortedError, BrokenPipeError,
@@ -222,8 +221,10 @@ class BoundedWait:
                 self._put_conn(conn)
         if conn is None:
             # Sent again once, on a new socket, as urlopen itself sends a retried request, with
-            # urllib3's own warning first, so that its logs read the same on both routes.
-            _URLLIB3_POOL_LOG.warning("Retrying (%r) after connection broken by '%r': %s", retries, broken_by, url)
+            # urllib3's own warning first, on the logger urlopen looks up (as wire.answer does for
+            # getresponse's), so that its logs read the same on both routes.
+            urllib3.connectionpool.log.warning("Retrying (%r) after connection broken by '%r': %s", retries,
+                                               broken_by, url)
             return self.urlopen(method, url, body, headers, retries, False, False, timeout=timeout,
                                 pool_timeout=pool_timeout, release_conn=False, chunked=chunked, body_pos=body_pos,
                                 preload_content=False, decode_content=False)
