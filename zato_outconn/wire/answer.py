@@ -52,13 +52,16 @@ def _header_dict(fields: list[tuple[str, str]]) -> HTTPHeaderDict:
 def _header_items(message: http.client.HTTPMessage, normalize: Any) -> list[tuple[str, str]]:
     """The fields urllib3's getresponse puts in a response's headers: through urllib3's own
     ``_normalize_header_values`` where its getresponse calls it (2.8 and later: a folded value made
-    one line, and the message changed to match); else ``message.items()``, which under compat32,
-    http.client's policy, gives each value as it was read (text decoded from latin-1 holds no
-    surrogate for the policy to turn into a Header)."""
+    one line, and the message changed to match) and a value is folded; else ``message.items()``,
+    which under compat32, http.client's policy, gives each value as it was read (text decoded from
+    latin-1 holds no surrogate for the policy to turn into a Header)."""
+    if message.policy is email.policy.compat32:
+        fields: list[tuple[str, str]] = message._headers  # type: ignore[attr-defined]
+        if normalize is None or not any('\r\n' in value for _, value in fields):
+            # Nothing folded, for urllib3's step to make one line of: its result is the items as read.
+            return fields
     if normalize is not None:
         return normalize(message)  # type: ignore[no-any-return]
-    if message.policy is email.policy.compat32:
-        return message._headers  # type: ignore[attr-defined, no-any-return]
     return message.items()
 
 
@@ -213,8 +216,10 @@ class QuickAnswers(HTTPConnection):
             return super().getresponse()
         # What urllib3's getresponse does, in its order, up to building the response.
         self._response_options = None
-        self.sock.settimeout(self.timeout)
-        shutdown = getattr(self.sock, 'shutdown', None)
+        sock, timeout = self.sock, self.timeout
+        if sock.gettimeout() != timeout:
+            sock.settimeout(timeout)  # a system call each time, even to the timeout the socket has
+        shutdown = getattr(sock, 'shutdown', None)
         answer = http.client.HTTPConnection.getresponse(self)
         # Looked up where urllib3's getresponse looks them up, on each call: replaced there (to quiet
         # the warning, say), they are replaced here too.

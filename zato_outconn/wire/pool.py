@@ -191,10 +191,10 @@ class BoundedWait:
         clean_exit = False
         broken_by: BaseException | None = None
         try:
-            timeout_obj = timeout.clone()  # a Timeout keeps the state of one request
             conn = self._get_conn(timeout=pool_timeout)
-            conn.timeout = timeout_obj.connect_timeout
-            response = self._make_request(conn, method, url, timeout=timeout_obj, body=body, headers=headers,
+            # Read, not started: urllib3's _make_request starts a copy of its own, as for urlopen.
+            conn.timeout = timeout.connect_timeout
+            response = self._make_request(conn, method, url, timeout=timeout, body=body, headers=headers,
                                           chunked=chunked, retries=retries, response_conn=conn,
                                           preload_content=False, decode_content=False)
             clean_exit = True
