@@ -194,9 +194,11 @@ class BoundedWait:
             conn = self._get_conn(timeout=pool_timeout)
             # Read, not started: urllib3's _make_request starts a copy of its own, as for urlopen.
             conn.timeout = timeout.connect_timeout
-            response = self._make_request(conn, method, url, timeout=timeout, body=body, headers=headers,
-                                          chunked=chunked, retries=retries, response_conn=conn,
-                                          preload_content=False, decode_content=False)
+            # What _make_request adds, then urllib3's own (called directly: _make_request takes any arguments).
+            response = super()._make_request(conn, method, url,  # type: ignore[misc]
+                                             timeout=self._within_deadline(conn, timeout),
+                                             body=body, headers=headers, chunked=chunked, retries=retries,
+                                             response_conn=conn, preload_content=False, decode_content=False)
             clean_exit = True
         except EmptyPoolError:
             clean_exit = True  # no socket was taken: none to give back
@@ -236,6 +238,14 @@ class BoundedWait:
         return conn
 
     def _make_request(self, conn: Any, *args: Any, **kwargs: Any) -> Any:
+        timeout = self._within_deadline(conn, kwargs.get('timeout'))
+        if timeout is not None:
+            kwargs['timeout'] = timeout
+        return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]
+
+    def _within_deadline(self, conn: Any, timeout: Any) -> Any:
+        """Before a request goes out on ``conn``: none past the call's deadline, its socket watched,
+        a new socket's connect timeout no longer than what is left. Returns the timeout to use."""
         sock = conn.sock
         _reused.set(sock is not None)
         current = deadline.current()
@@ -246,12 +256,11 @@ class BoundedWait:
                 raise deadline.DeadlinePassed('the call reached its total timeout')
             if sock is not None:
                 current.watch(sock)
-            timeout = kwargs.get('timeout')
             if isinstance(timeout, PoolTimeoutSetting) and isinstance(timeout.connect_timeout, int | float) \
                     and timeout.connect_timeout > remaining:
                 # A new socket's connect cannot be shut by the watchdog: it waits no longer than what is left.
-                kwargs['timeout'] = PoolTimeoutSetting(connect=remaining, read=timeout.read_timeout)
-        return super()._make_request(conn, *args, **kwargs)  # type: ignore[misc]
+                return PoolTimeoutSetting(connect=remaining, read=timeout.read_timeout)
+        return timeout
 
     def _get_conn(self, timeout: float | None = None) -> Any:
         conn = super()._get_conn(timeout)  # type: ignore[misc]
