@@ -1,4 +1,4 @@
-"""The request heads written by ``wire.request_head`` (a field, a whole request) are what urllib3 and http.client write."""
+"""The request heads written by ``wire.request_head``, a field or a whole request, are what urllib3 writes."""
 
 from __future__ import annotations
 
