@@ -74,10 +74,12 @@ def _exchange(cls: type[HTTPConnection], head: bytes, method: str = 'GET', work:
     records: list[logging.LogRecord] = []
     handler = logging.Handler()
     handler.emit = records.append  # type: ignore[method-assign]
+    # This thread's records only: exchanges run in several threads at once (see below).
+    thread = threading.get_ident()
+    handler.addFilter(lambda record: record.thread == thread)
     root = logging.getLogger()
     root.addHandler(handler)
-    old_level = root.level
-    root.setLevel(logging.DEBUG)
+    _debug_on()
     ours, server = socket.socketpair()
     conn = cls('127.0.0.1', 9)
     response = None
@@ -100,12 +102,36 @@ def _exchange(cls: type[HTTPConnection], head: bytes, method: str = 'GET', work:
         return built, done, _logged(records)
     finally:
         root.removeHandler(handler)
-        root.setLevel(old_level)
+        _debug_off()
         if response is not None:
             response.close()
         conn.close()
         ours.close()
         server.close()
+
+
+# The root logger at DEBUG while any exchange runs, and at its own level again once none does,
+# whichever thread ends last: saved and restored by each, it could be left at DEBUG for the tests after.
+_debugging = threading.Lock()
+_exchanges = 0
+_level_before = logging.NOTSET
+
+
+def _debug_on() -> None:
+    global _exchanges, _level_before
+    with _debugging:
+        if not _exchanges:
+            _level_before = logging.getLogger().level
+            logging.getLogger().setLevel(logging.DEBUG)
+        _exchanges += 1
+
+
+def _debug_off() -> None:
+    global _exchanges
+    with _debugging:
+        _exchanges -= 1
+        if not _exchanges:
+            logging.getLogger().setLevel(_level_before)
 
 
 def _logged(records: list[logging.LogRecord]) -> list[tuple[str, int, str]]:

@@ -210,6 +210,7 @@ def test_a_request_sent_again_is_logged_as_urllib3_logs_it(make_conn: Any, caplo
     with serve(keep_alive_then_close_unanswered) as server:
         item = make_conn(host=server.url, data_format='none')
         item.conn.get('cid-1')
+        caplog.clear()  # what the first call logged (at DEBUG, where the root logger is set so)
         with caplog.at_level('WARNING', logger='urllib3.connectionpool'):
             assert item.conn.get('cid-2').status_code == 200
     retried = [record.getMessage() for record in caplog.records if record.name == 'urllib3.connectionpool']

@@ -164,3 +164,13 @@ def test_a_reused_socket_keeps_its_timeout_when_unchanged_and_gets_a_new_one() -
     connection.sock = wire
     connection.request('GET', '/', None, {'A': '1'})
     assert wire.timeout == 5.0
+
+
+def test_no_value_is_kept_past_its_request() -> None:
+    # A value may be a credential: only the names of fields are kept for the next request.
+    headers = {'Authorization': 'Basic c2VjcmV0LXZhbHVl', 'X-API-Key': 'key-of-the-api-1234'}
+    assert _sent(BudgetedHTTPConnection, 'GET', '/', None, dict(headers)) == \
+        _sent(HTTPConnection, 'GET', '/', None, dict(headers))
+    kept = repr({name: value for name, value in vars(request_head).items() if not name.startswith('__')})
+    assert 'c2VjcmV0LXZhbHVl' not in kept and 'key-of-the-api-1234' not in kept
+    assert request_head._NAMES['Authorization'] == b'Authorization'

@@ -11,7 +11,7 @@ request carries, a tenth of a small call's time.
 - ``putheader`` writes the usual field (one text value, no marker, on a request being started) in
   one step;
 - ``request``, for the usual request on a socket already open (text fields in a dict, no body or
-  one in bytes, no chunked framing), checks every field first, keeping those seen before, then
+  one in bytes, no chunked framing), checks every field first (the names seen before kept), then
   has urllib3's and http.client's ``putrequest`` write the request line (Host and Accept-Encoding
   included) and buffers the fields at once; ``endheaders`` and the body's ``send`` are
   http.client's own.
@@ -51,31 +51,36 @@ _REQUEST_NAMES = frozenset((
     'content_length', 'encode', 'endheaders', 'frozenset', 'isinstance', 'items', 'len', 'putheader', 'putrequest',
     'send', 'settimeout', 'sock', 'str', 'timeout'))
 
-# Field lines checked and encoded, by name and value: most fields of a connection's requests are
-# the same on every call (its Authorization, User-Agent, X-Zato-Component, Accept).
-_LINES: dict[tuple[str, str], bytes] = {}
+# Field names checked and encoded: a connection's requests carry the same dozen call after call.
+# Names only: a value may be a credential (Authorization, an API key's header), which is kept by
+# nothing here past its request.
+_NAMES: dict[str, bytes] = {}
 
 
 def _line(name: str, value: str) -> bytes | None:
     """The line http.client writes for a field of one text value, or None where it writes none
     as given (an error for it to raise, a marker for urllib3)."""
-    try:
-        return _LINES[name, value]
-    except KeyError:
-        pass
-    if value == SKIP_HEADER or _legal_name is None or _illegal_value is None or not name.isascii():
+    encoded_name = _NAMES.get(name)
+    if encoded_name is None:
+        if _legal_name is None or not name.isascii():
+            return None
+        encoded_name = name.encode('ascii')
+        if not _legal_name(encoded_name):
+            return None
+        if len(_NAMES) >= 512:
+            _NAMES.clear()  # names made up per call come and go
+        _NAMES[name] = encoded_name
+    if value == SKIP_HEADER or _illegal_value is None:
         return None
     try:
-        encoded_name, text = name.encode('ascii'), value.encode('latin-1')
+        text = value.encode('latin-1')
     except UnicodeEncodeError:
         return None
-    if not _legal_name(encoded_name) or _illegal_value(text):
+    # http.client's check looks for a line break not followed by a space or tab: with none, there is
+    # nothing for it to find (latin-1 keeps CR and LF as they are).
+    if ('\r' in value or '\n' in value) and _illegal_value(text):
         return None
-    line = encoded_name + b': ' + text
-    if len(_LINES) >= 512:
-        _LINES.clear()  # values that change with every call (a correlation id, a timestamp) come and go
-    _LINES[name, value] = line
-    return line
+    return encoded_name + b': ' + text
 
 
 class QuickFields(HTTPConnection):
@@ -137,11 +142,10 @@ def _lines_of(method: str, body: bytes | None, headers: dict[Any, Any]) -> tuple
     if 'user-agent' not in keys:
         fields.append(('User-Agent', urllib3.connection._get_default_user_agent()))
     lines = []
-    known = _LINES.get
     for name, value in (*fields, *headers.items()):
         if type(name) is not str or type(value) is not str:
             return None  # plain text only: a subclass may encode itself otherwise
-        line = known((name, value)) or _line(name, value)  # most lines are known already
+        line = _line(name, value)
         if line is None:
             return None
         lines.append(line)
