@@ -54,7 +54,8 @@ def test_the_body_of_an_answer_that_closes_the_connection_is_bounded_too(make_co
         start = time.monotonic()
         with pytest.raises(TotalTimeout):
             item.conn.get('cid-1')
-        assert time.monotonic() - start < 1.8
+        # Well short of the 4 s the trickle takes, with room for a busy machine's scheduling.
+        assert time.monotonic() - start < 2.5
 
 
 def test_a_streamed_answer_that_closes_the_connection_keeps_its_place_until_its_socket_closes(
