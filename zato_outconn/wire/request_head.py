@@ -206,7 +206,8 @@ class _Head:
     def __init__(self) -> None:
         self.checked = _urllib3_parts()
         steps = frozenset(getattr(getattr(HTTPConnection.request, '__code__', None), 'co_names', ()))
-        self.ok = steps == _REQUEST_NAMES and _NO_BODY_EXPECTED is not None and None not in self.checked \
+        # None among the parts: one of urllib3's that this rests on is missing.
+        self.ok = steps == _REQUEST_NAMES and None not in self.checked \
             and _legal_name is not None and _illegal_value is not None \
             and 'request' not in vars(urllib3.connection.HTTPSConnection) \
             and 'putheader' not in vars(urllib3.connection.HTTPSConnection)
