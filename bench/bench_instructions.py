@@ -33,7 +33,7 @@ from peers import HTTPX_MISSING, CallHeaders, httpx, open_peers
 
 from zato_outconn.runtime.context import new_cid
 
-from harness import LocalServer
+from harness import LocalServer, _at_least
 
 TITLE = 'instructions per plain HTTP GET in the client: zato-outconn vs urllib3, httpx and requests'
 PEERS = ('urllib3', 'httpx', 'requests (trust_env off)', 'requests (trust_env on)')
@@ -74,7 +74,7 @@ def per_call(valgrind: str, client: str, calls: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=TITLE)
-    parser.add_argument('--calls', type=int, default=2000, help='timed calls per client (default 2000)')
+    parser.add_argument('--calls', type=_at_least(1), default=2000, help='timed calls per client (default 2000)')
     parser.add_argument('--json', action='store_true', help='print the results as JSON, for scripts')
     parser.add_argument('--child', nargs=2, metavar=('CLIENT', 'CALLS'), help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -85,8 +85,6 @@ def main() -> None:
     if valgrind is None:
         print('valgrind is not installed (Debian: apt-get install valgrind); no instructions counted')
         return
-    if options.calls < 1:
-        raise SystemExit('--calls must be at least 1')
     if httpx is None:
         print(HTTPX_MISSING)
     clients = [PRODUCT, *(peer for peer in PEERS if peer != 'httpx' or httpx is not None)]
