@@ -157,13 +157,27 @@ def test_a_urllib3_changed_later_gets_its_own_request(monkeypatch: pytest.Monkey
     assert calls == [('GET', '/seen')]
 
 
-def test_a_reused_socket_keeps_its_timeout_when_unchanged_and_gets_a_new_one() -> None:
+class _CountingWire(_Wire):
+    """A socket that also counts the timeouts set on it."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.set = 0
+
+    def settimeout(self, timeout: float | None) -> None:
+        self.set += 1
+        super().settimeout(timeout)
+
+
+@pytest.mark.parametrize(('had', 'set_times'), [(2.0, 1), (5.0, 0)])
+def test_a_reused_socket_keeps_its_timeout_when_unchanged_and_gets_a_new_one(had: float, set_times: int) -> None:
     connection = BudgetedHTTPConnection('probe.example', 8080, timeout=5.0)
-    wire = _Wire()
-    wire.timeout = 2.0
+    wire = _CountingWire(had)
     connection.sock = wire
     connection.request('GET', '/', None, {'A': '1'})
     assert wire.timeout == 5.0
+    assert wire.set == set_times
 
 
 def test_no_value_is_kept_past_its_request() -> None:
