@@ -35,7 +35,8 @@ def test_consecutive_failures_open_the_circuit_and_calls_then_fail_fast(server: 
     start = time.monotonic()
     with pytest.raises(CircuitOpen) as caught:
         get('cid-fast')
-    assert time.monotonic() - start < 0.05
+    # Far sooner than any answer; room left for a busy machine's scheduling.
+    assert time.monotonic() - start < 0.5
     assert 'the circuit is open' in str(caught.value) and caught.value.cid == 'cid-fast'
     # Nothing reached the server.
     assert server.count == 3

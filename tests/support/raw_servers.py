@@ -7,6 +7,7 @@ kept-alive request arrives.
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
 import threading
@@ -121,33 +122,49 @@ def trickle(sock: socket.socket, data: bytes, every: float) -> None:
         time.sleep(every)
 
 
+def _table_to(port: int) -> list[list[str]]:
+    """The kernel's rows of TCP sockets whose remote end is 127.0.0.1:port, each row split into its fields."""
+    with open('/proc/net/tcp', buffering=1 << 20) as table:
+        lines = table.read().splitlines()[1:]
+    rows = [line.split() for line in lines]
+    return [fields for fields in rows if int(fields[2].rpartition(':')[2], 16) == port]
+
+
 def established_to(port: int) -> int:
     """How many sockets of this machine are connected to 127.0.0.1:port right now, by the kernel's table.
 
     Counted on the client's side, where a socket stops counting the moment it is closed; a server
-    notices a close only when it next reads.
+    notices a close only when it next reads. The kernel writes its table a page at a time and starts
+    each page afresh, so a row may come twice in one reading: rows are counted by their local address.
     """
-    with open('/proc/net/tcp', buffering=1 << 20) as table:
-        lines = table.read().splitlines()[1:]
-    count = 0
-    for line in lines:
-        fields = line.split()
-        remote_port = int(fields[2].rpartition(':')[2], 16)
-        if remote_port == port and fields[3] == '01':  # 01: ESTABLISHED
-            count += 1
-    return count
+    return len({fields[1] for fields in _table_to(port) if fields[3] == '01'})  # 01: ESTABLISHED
+
+
+def open_to(port: int) -> int:
+    """How many of this process's open descriptors are sockets it connected to 127.0.0.1:port.
+
+    Its descriptors are listed first, in one go, and only then looked up in the kernel's table: a
+    reading of that table takes long enough for sockets to close and others to open while it is
+    made (it is no snapshot), whereas the descriptors listed were all open at once. A socket closed
+    between the two is not counted, so this never counts more than were open together.
+    """
+    inodes = set()
+    for fd in os.listdir('/proc/self/fd'):
+        try:
+            target = os.readlink(f'/proc/self/fd/{fd}')
+        except OSError:
+            continue  # closed since it was listed (the listing's own descriptor, for one)
+        if target.startswith('socket:['):
+            inodes.add(target[len('socket:['):-1])
+    return len({fields[9] for fields in _table_to(port) if fields[9] in inodes})
 
 
 class SocketSampler:
-    """Samples established_to(port) in a thread until stopped; ``most`` is the highest count seen.
-
-    The kernel writes its table a page at a time, so one reading may see a socket closed on one
-    page and its successor opened on the next: a count is taken as the lower of two readings made
-    one after the other. A cap that does not hold shows in both.
-    """
+    """Samples open_to(port) in a thread until stopped; ``most`` is the highest count seen."""
 
     def __init__(self, port: int, every: float = 0.002) -> None:
         self.most = 0
+        self.samples = 0
         self._port = port
         self._every = every
         self._stop = threading.Event()
@@ -160,7 +177,14 @@ class SocketSampler:
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        # A last look: the thread may not have had its turn while the calls ran, and what they left
+        # open counts too.
+        self._sample()
 
     def _run(self) -> None:
         while not self._stop.wait(self._every):
-            self.most = max(self.most, min(established_to(self._port), established_to(self._port)))
+            self._sample()
+
+    def _sample(self) -> None:
+        self.samples += 1
+        self.most = max(self.most, open_to(self._port))
