@@ -252,8 +252,9 @@ def test_under_gevent_the_listener_never_blocks_the_hub(store: Store, db_url: st
     try:
         store.create_outconn(OutconnConfig(name='CRM', host='http://a.example.com'))
         node.until(lambda answer: answer['host'] == 'http://a.example.com', get='CRM')
-        # The listener waits on its socket for a whole interval at a time; other greenlets still run.
-        assert node.ask(ticks=2.5)['longest_gap'] < 0.3
+        # The listener waits on its socket for a whole interval (1 s) at a time; other greenlets still run.
+        # A hub it blocked would show a gap of about the interval; the bound leaves room for a busy machine.
+        assert node.ask(ticks=2.5)['longest_gap'] < 0.6
         store.edit_outconn('plain_http', 'CRM', {'host': http_server.url})
         node.until(lambda answer: answer['host'] == http_server.url, get='CRM')
         assert node.ask(call='CRM')['status'] == 200
