@@ -308,6 +308,42 @@ def test_a_ping_after_the_session_ended_sends_the_page_to_sign_in(pages: Pages) 
     assert pages.store.recent_pings(outconn_id) == []
 
 
+def test_a_ping_after_signing_out_in_another_tab_sends_the_page_to_sign_in(pages: Pages) -> None:
+    """Signed out elsewhere, the session (and the CSRF secret in it) is gone: the page open before is
+    told to sign in again, not that its CSRF token is missing."""
+    signed_in(pages, 'operator')
+    outconn_id = outconn(pages.store)
+    token = pages.token_of('/outconns')
+    assert pages.client.post('/logout', data={'csrf_token': token}).status_code == 302
+    answer = pages.client.post(f'/outconns/{outconn_id}/ping', headers={
+        'X-CSRFToken': token, 'HX-Request': 'true', 'HX-Current-URL': 'http://localhost/outconns'})
+    assert answer.status_code == 401
+    assert answer.headers['HX-Redirect'] == '/login?next=/outconns'
+    assert 'Your session has ended; sign in again.' in answer.get_data(as_text=True)
+    assert 'CSRF' not in answer.get_data(as_text=True)
+    assert pages.store.recent_pings(outconn_id) == []
+
+
+def test_a_form_sent_after_the_session_cookie_expired_goes_to_sign_in(pages: Pages) -> None:
+    signed_in(pages, 'admin')
+    outconn_id = outconn(pages.store)
+    token = pages.token_of(f'/outconns/{outconn_id}')
+    pages.client.delete_cookie('session')
+    answer = pages.client.post(f'/outconns/{outconn_id}', data={'csrf_token': token, 'read_timeout': '9'})
+    assert answer.status_code == 302
+    assert answer.headers['Location'].startswith('/login?next=')
+    assert pages.store.get_outconn('plain_http', 'CRM').config.read_timeout != 9
+
+
+def test_a_change_without_its_csrf_token_while_signed_in_is_still_refused_as_such(pages: Pages) -> None:
+    signed_in(pages, 'operator')
+    outconn_id = outconn(pages.store)
+    answer = pages.client.post(f'/outconns/{outconn_id}/ping', headers={'HX-Request': 'true'})
+    assert answer.status_code == 400
+    assert 'CSRF token is missing' in answer.get_data(as_text=True)
+    assert pages.store.recent_pings(outconn_id) == []
+
+
 def test_ping_reads_the_apis_answer_in_either_json_case(sqlite_store: Store) -> None:
     pages = Pages(make_app(sqlite_store, JSON_CASE='camel'), sqlite_store)
     signed_in(pages, 'operator')

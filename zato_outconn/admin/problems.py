@@ -161,6 +161,16 @@ def _http_exception(error: HTTPException) -> Response:
     return http_problem(HTTPError(status, message=error.name, headers=headers))
 
 
+def _csrf_problem(error: CSRFError) -> Response:
+    return problem(400, f'The CSRF token is missing or invalid ({error.description}); '
+                        'send it as X-CSRFToken from the page you were given')
+
+
+def csrf_refused(error: CSRFError) -> Response:
+    """A change refused by the CSRF check, as a problem or, to a page, as a page."""
+    return _pages_too(_csrf_problem)(error)
+
+
 def register(app: APIFlask) -> None:
     app.error_processor(http_problem)
     # Replaces APIFlask's own handler of werkzeug's errors, which makes every one a problem.
@@ -175,8 +185,7 @@ def register(app: APIFlask) -> None:
         SchemaError: lambda error: problem(503, str(error)),
         StoreError: lambda error: problem(503, str(error)),
         SecretsError: lambda error: problem(503, str(error)),
-        CSRFError: lambda error: problem(400, f'The CSRF token is missing or invalid ({error.description}); '
-                                              'send it as X-CSRFToken from the page you were given'),
+        CSRFError: _csrf_problem,
     }
     for kind, handler in handlers.items():
         app.register_error_handler(kind, _pages_too(handler))

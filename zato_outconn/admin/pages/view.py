@@ -13,11 +13,12 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter
 
 from zato_outconn.admin.auth import Principal, current_store, login_manager
-from zato_outconn.admin.problems import page_error
+from zato_outconn.admin.problems import csrf_refused, is_page_request, page_error
 from zato_outconn.admin.settings import PREFIX
 from zato_outconn.conn.ping import short_text as short_text  # the pages import it from here
 from zato_outconn.exceptions import ConfigError
@@ -76,6 +77,16 @@ def _sign_in_first() -> Any:
     answer = page_error(401, 'Your session has ended; sign in again.')
     answer.headers['HX-Redirect'] = url_for(LOGIN_ENDPOINT, next=back)
     return answer
+
+
+def _csrf_refused(error: CSRFError) -> Any:
+    """A page's change that came without a session (signed out in another tab, the cookie expired):
+    its CSRF token cannot match a session that is gone, but what to do is to sign in again, as
+    after a session ended any other way. The login form's own post keeps the CSRF page, which says
+    that the cookie did not come back: sending it to sign in again would only loop."""
+    if is_page_request() and not current_user.is_authenticated and request.endpoint != LOGIN_ENDPOINT:
+        return _sign_in_first()
+    return csrf_refused(error)
 
 
 def local_path(target: str | None, default: str = HOME) -> str:
@@ -139,5 +150,7 @@ def install(app: Flask) -> None:
     login_manager.login_view = LOGIN_ENDPOINT
     login_manager.login_message = 'Sign in to see this page.'
     login_manager.login_message_category = 'info'
+    # After the problems' own handler of it, which this one calls: the later one is the app's.
+    app.register_error_handler(CSRFError, _csrf_refused)
     app.jinja_env.globals.update(can=can, signed_in=signed_in)
     app.jinja_env.filters['short'] = short_text
