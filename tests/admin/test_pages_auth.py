@@ -202,3 +202,43 @@ def test_headers_a_client_writes_do_not_change_its_address(pages: Pages) -> None
                      headers={'X-Forwarded-For': spoofed, 'X-Real-IP': spoofed, 'Forwarded': f'for={spoofed}'})
     assert sign_in(pages, 'bob', PASSWORD_OF.format(name='bob'), address='10.0.0.7').status_code == 429
     assert pages.store.failed_login_count('address', '10.1.0.0') == 0
+
+
+def test_behind_proxies_the_address_the_first_proxy_was_reached_from_counts(sqlite_store: Store) -> None:
+    """With ZATO_OUTCONN_PROXY_HOPS=2, the second address from the right of X-Forwarded-For is the
+    client's: the right-most is the inner proxy's, and whatever the client wrote comes first."""
+    pages = Pages(make_app(sqlite_store, PROXY_HOPS=2), sqlite_store)
+    sqlite_store.create_user('bob', 'viewer', PASSWORD_OF.format(name='bob'))
+    for attempt in range(5):
+        pages.submit('/login', '/login', {'name': f'user{attempt}', 'password': 'guess'},
+                     environ_base={'REMOTE_ADDR': '10.0.0.2'},
+                     headers={'X-Forwarded-For': f'10.9.9.{attempt}, 203.0.113.7, 10.0.0.1'})
+    assert sqlite_store.failed_login_count('address', '203.0.113.7') == 5
+    assert sqlite_store.failed_login_count('address', '10.0.0.2') == 0
+    assert sqlite_store.failed_login_count('address', '10.9.9.0') == 0
+    # Another client behind the same proxies is not locked out with the first.
+    other = pages.submit('/login', '/login', {'name': 'bob', 'password': PASSWORD_OF.format(name='bob')},
+                         environ_base={'REMOTE_ADDR': '10.0.0.2'},
+                         headers={'X-Forwarded-For': '198.51.100.4, 10.0.0.1'})
+    assert other.status_code == 302
+    pages.client.delete_cookie('session')
+    refused = pages.submit('/login', '/login', {'name': 'bob', 'password': PASSWORD_OF.format(name='bob')},
+                           environ_base={'REMOTE_ADDR': '10.0.0.2'},
+                           headers={'X-Forwarded-For': '203.0.113.7, 10.0.0.1'})
+    assert refused.status_code == 429 and 'from this address' in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize('hops', [-1, 'two', True])
+def test_proxy_hops_that_cannot_work_are_refused_at_start(sqlite_store: Store, hops: object) -> None:
+    with pytest.raises(ConfigError) as raised:
+        make_app(sqlite_store, PROXY_HOPS=hops)
+    assert raised.value.field == 'ZATO_OUTCONN_PROXY_HOPS'
+    assert 'whole number' in str(raised.value)
+
+
+def test_proxy_hops_come_from_the_environment(sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('ZATO_OUTCONN_PROXY_HOPS', '1')
+    assert make_app(sqlite_store).config['PROXY_HOPS'] == 1
+    monkeypatch.setenv('ZATO_OUTCONN_PROXY_HOPS', 'one')
+    with pytest.raises(ConfigError, match='ZATO_OUTCONN_PROXY_HOPS'):
+        make_app(sqlite_store)

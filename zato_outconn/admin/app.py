@@ -13,6 +13,7 @@ from typing import Any
 from apiflask import APIFlask
 from flask import current_app, request
 from flask.wrappers import Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from zato_outconn.admin.answers import CaseJSONProvider
 from zato_outconn.admin.api import register_api
@@ -59,6 +60,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         app.config['SECRET_KEY'] = str(app.config['ADMIN_SECRET_KEY'])
     app.config.update(config or {})
     check(app.config)
+    hops = app.config['PROXY_HOPS']
+    if hops:
+        # Only X-Forwarded-For, and only the addresses the proxies added (the right-most ``hops``):
+        # what a client writes there itself comes before them and is never believed. The scheme
+        # behind a proxy is gunicorn's to set (forwarded_allow_ips); a forwarded Host would decide
+        # what the CSRF check compares the Referer with.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=0)  # type: ignore[method-assign]
     # werkzeug refuses a larger body (413) as soon as anything reads it, a chunked one once it grows so.
     app.config['MAX_CONTENT_LENGTH'] = app.config['MAX_REQUEST_BYTES']
     # What APIFlask answers itself (the OpenAPI document) is pretty or compact as the API's answers are.

@@ -19,6 +19,7 @@ JSON_CASE_ENV = f'{PREFIX}_JSON_CASE'
 JSON_PRETTY_ENV = f'{PREFIX}_JSON_PRETTY'
 PING_LIMIT_ENV = f'{PREFIX}_PING_LIMIT'
 MAX_REQUEST_ENV = f'{PREFIX}_MAX_REQUEST_BYTES'
+PROXY_HOPS_ENV = f'{PREFIX}_PROXY_HOPS'
 
 # The largest body a request may have but an import's (MAX_IMPORT_BYTES): every form and API body
 # is far smaller, and anything larger, sent by anyone, even signed out, is refused before it is read.
@@ -36,6 +37,9 @@ DEFAULTS: dict[str, Any] = {
     'MAX_IMPORT_BYTES': DEFAULT_MAX_IMPORT,
     'MAX_REQUEST_BYTES': DEFAULT_MAX_REQUEST,
     'PING_LIMIT': DEFAULT_PING_LIMIT,
+    # Reverse proxies in front of the admin, each adding the address it was reached from to
+    # X-Forwarded-For; none by default, when no client-written header is believed.
+    'PROXY_HOPS': 0,
     'SESSION_COOKIE_HTTPONLY': True,
     'SESSION_COOKIE_SAMESITE': 'Lax',
     'REMEMBER_COOKIE_HTTPONLY': True,
@@ -56,7 +60,8 @@ def check(config: Mapping[str, Any]) -> None:
         raise ConfigError(JSON_CASE_ENV, f'must be snake or camel; got {config["JSON_CASE"]!r}')
     for key, env, low, unit in (('MAX_IMPORT_BYTES', MAX_IMPORT_ENV, 1, ' bytes'),
                                 ('MAX_REQUEST_BYTES', MAX_REQUEST_ENV, MIN_MAX_REQUEST, ' bytes'),
-                                ('PING_LIMIT', PING_LIMIT_ENV, 1, '')):
+                                ('PING_LIMIT', PING_LIMIT_ENV, 1, ''),
+                                ('PROXY_HOPS', PROXY_HOPS_ENV, 0, '')):
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(env, f'must be a whole number{unit and " of" + unit}, at least {low}; got {value!r}')

@@ -7,7 +7,9 @@ it are refused until the oldest of them is that old. The answer is the same whet
 or not; a sign-in that succeeds clears the user's count.
 
 The client address is the connection's own (``request.remote_addr``): no X-Forwarded-For or other
-header a client can write is believed. An IPv6 client is counted by its /64 network.
+header a client can write is believed, unless ``ZATO_OUTCONN_PROXY_HOPS`` says how many reverse
+proxies stand in front (admin.app): then the address the first of them was reached from is. An
+IPv6 client is counted by its /64 network.
 """
 
 from __future__ import annotations
