@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -242,3 +243,32 @@ def test_proxy_hops_come_from_the_environment(sqlite_store: Store, monkeypatch: 
     monkeypatch.setenv('ZATO_OUTCONN_PROXY_HOPS', 'one')
     with pytest.raises(ConfigError, match='ZATO_OUTCONN_PROXY_HOPS'):
         make_app(sqlite_store)
+
+
+def test_sign_ins_sent_at_once_are_throttled_as_if_one_after_another(store: Store) -> None:
+    """Guesses sent together (a gevent worker takes them all at once, as does every worker of a
+    server) each count before their password is checked: no more get checked than the limit."""
+    store.create_user('alice', 'viewer', PASSWORD_OF.format(name='alice'))
+    app = make_app(store, LOGIN_MAX_FAILURES=3)
+    tokens = []
+    clients = []
+    for _ in range(12):
+        client = Pages(app, store)
+        tokens.append(client.token_of('/login'))
+        clients.append(client)
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def guess(client: Pages, token: str) -> None:
+        barrier.wait()
+        answer = client.client.post('/login', data={'name': 'alice', 'password': 'guess', 'csrf_token': token},
+                                    environ_base={'REMOTE_ADDR': '10.0.0.7'})
+        statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(clients, tokens, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [401] * 3 + [429] * 9
+    assert store.failed_login_count('user', 'alice') == 3

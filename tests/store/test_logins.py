@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import Engine, inspect
 
 from zato_outconn import Store
-from zato_outconn.store.logins import Lockout
+from zato_outconn.store.logins import Lockout, PendingLogin
 from zato_outconn.store.models import utc_now
 from zato_outconn.store.schema import downgrade, upgrade
 
@@ -48,6 +48,32 @@ def test_old_failures_are_pruned_and_long_names_are_cut(store: Store) -> None:
         store.record_failed_login(long_name, '10.0.0.3', WINDOW)
     lockout = store.login_lockout(long_name, '10.0.0.4', 5, WINDOW)
     assert lockout is not None and lockout.kind == 'user'
+
+
+def test_a_started_sign_in_counts_as_a_failure_until_it_succeeds(store: Store) -> None:
+    for attempt in range(3):
+        store.record_failed_login('alice', '10.0.0.7', WINDOW)
+        store.record_failed_login(f'user{attempt}', '10.0.0.8', WINDOW)
+    pending = store.start_login('alice', '10.0.0.8', 5, WINDOW)
+    assert isinstance(pending, PendingLogin)
+    # While its password is checked, it counts against both.
+    assert store.failed_login_count('user', 'alice') == 4
+    assert store.failed_login_count('address', '10.0.0.8') == 4
+    store.login_succeeded(pending)
+    # The user's failures are forgotten; the address keeps those before, not this sign-in.
+    assert store.failed_login_count('user', 'alice') == 0
+    assert store.failed_login_count('address', '10.0.0.8') == 3
+    assert store.failed_login_count('address', '10.0.0.7') == 3
+
+
+def test_a_sign_in_started_at_the_limit_is_refused_and_not_counted(store: Store) -> None:
+    for _ in range(4):
+        store.record_failed_login('alice', '10.0.0.7', WINDOW)
+    assert isinstance(store.start_login('alice', '10.0.0.9', 5, WINDOW), PendingLogin)
+    refused = store.start_login('alice', '10.0.0.10', 5, WINDOW)
+    assert isinstance(refused, Lockout) and refused.kind == 'user'
+    assert store.failed_login_count('user', 'alice') == 5
+    assert store.failed_login_count('address', '10.0.0.10') == 0
 
 
 def test_0009_adds_the_table_and_its_downgrade_drops_it(engine: Engine) -> None:

@@ -72,14 +72,15 @@ def login() -> ResponseReturnValue:
     address = client_key(request.remote_addr)
     store = current_store()
     limit, window = _throttle()
-    lockout = store.login_lockout(name, address, limit, window)
-    if lockout is not None:
-        return page('login.html', name=name, error=lockout_message(lockout), next=target), 429
+    # Counted as a failure before the password is checked, so that guesses sent at once cannot each
+    # find the count below the limit (store.logins).
+    pending = store.start_login(name, address, limit, window)
+    if isinstance(pending, Lockout):
+        return page('login.html', name=name, error=lockout_message(pending), next=target), 429
     record = store.check_password(name, password) if name and password else None
     if record is None:
-        store.record_failed_login(name, address, window)
         return page('login.html', name=name, error='The user name or password is wrong.', next=target), 401
-    store.clear_failed_logins(name)
+    store.login_succeeded(pending)
     # A new session: nothing of the one before carries over, above all not its CSRF token, which whoever
     # planted that session's cookie would know.
     session.clear()
