@@ -173,7 +173,9 @@ def test_a_slow_attempt_is_cut_by_the_total_timeout_of_the_whole_call(server: Sc
     start = time.monotonic()
     with pytest.raises(TotalTimeout):
         slow.get('cid-tt')
-    assert time.monotonic() - start < 1.5
+    # Cut at 1 s, well before the 3 s the answer takes; the watchdog thread may wake late on a loaded
+    # machine (CI once saw 1.59 s while other suites ran beside it).
+    assert time.monotonic() - start < 2.3
     assert server.count == 2
 
 
