@@ -193,3 +193,27 @@ def test_the_command_loads_neither_flask_nor_gunicorn_until_it_serves() -> None:
             'loaded = {"flask", "gunicorn", "gevent", "apiflask"} & {name.split(".")[0] for name in sys.modules}; '
             'assert not loaded, loaded')
     subprocess.run([sys.executable, '-c', code], check=True)
+
+
+def test_the_first_password_file_goes_once_the_password_is_changed(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from zato_outconn.admin.serving import ServeOptions, prepare
+
+    for name in (DB_ENV, KEYS_ENV, SECRET_KEY_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    options = ServeOptions(db_url='sqlite:///zato-outconn.db', embedded=True)
+    password_file = tmp_path / 'zato-outconn.db.admin-password'
+    first = prepare(options)
+    assert any(str(password_file) in line and line.startswith('First login') for line in first.lines)
+    # Started again, the password still works: the file is still pointed to.
+    assert any(line.startswith('First login') for line in prepare(options).lines)
+    store = Store('sqlite:///zato-outconn.db')
+    try:
+        store.set_user_password('admin', 'An0ther-long-password')
+    finally:
+        store.close()
+    again = prepare(options)
+    assert not password_file.exists()
+    assert not any(line.startswith('First login') for line in again.lines)
+    assert any(line.startswith(f'Removed {password_file}') for line in again.lines)

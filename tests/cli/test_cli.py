@@ -17,7 +17,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from zato_outconn import OutconnConfig, SecurityConfig, Store
-from zato_outconn.store.engine import DB_ENV
+from zato_outconn.store.engine import DB_ENV, create_db_engine
+from zato_outconn.store.schema import head_revision, upgrade
 from zato_outconn.store.secret_box import KEYS_ENV
 
 from tests.cli.conftest import upgraded_sqlite
@@ -82,8 +83,10 @@ def test_readme_walkthrough_in_a_fresh_folder(tmp_path: Path, http_server: Recor
     cli = CLI(tmp_path)  # no ZATO_OUTCONN_DB and no keys: the default SQLite file and a key file
 
     result = cli.ok('db', 'upgrade')
-    assert result.out.strip() == 'Database sqlite:///zato-outconn.db is up to date'
+    head = head_revision()
+    assert result.out.strip() == f'Database sqlite:///zato-outconn.db: created the schema at revision {head}'
     assert (tmp_path / DEFAULT_DB).is_file()
+    assert cli.ok('db', 'upgrade').out.strip() == f'Database sqlite:///zato-outconn.db is up to date (revision {head})'
 
     result = cli.ok('security', 'create', 'basic_auth', 'crm-creds', '--username', 'alice',
                     '--password-stdin', input='s3cret\n')
@@ -435,7 +438,8 @@ def test_walkthrough_on_postgresql(tmp_path: Path, pg_database: str, http_server
     url = pg_database.replace('postgresql+psycopg://', 'postgresql://')
     cli = CLI(tmp_path)
 
-    assert cli.ok('--db', url, 'db', 'upgrade').out.strip() == f'Database {url} is up to date'
+    assert cli.ok('--db', url, 'db', 'upgrade').out.strip() == \
+        f'Database {url}: created the schema at revision {head_revision()}'
     # PostgreSQL has no key file: without ZATO_OUTCONN_SECRET_KEYS a secret cannot be stored.
     result = cli.run('--db', url, 'security', 'create', 'bearer', 'crm-token', '--token-stdin', input='t0k\n')
     assert_one_error_line(result, KEYS_ENV)
@@ -549,3 +553,14 @@ def test_oauth2_definition_from_the_command_line(cli: CLI, tmp_path: Path) -> No
         assert failed.code == 1 and failed.out.startswith('FAIL HEAD ')
         assert "'partner'" in failed.out and 'invalid_client' in failed.out and '401' in failed.out
         assert 'wrong' not in failed.out + failed.err
+
+
+def test_db_upgrade_says_from_which_revision_it_upgraded(tmp_path: Path) -> None:
+    url = f'sqlite:///{tmp_path / "old.db"}'
+    engine = create_db_engine(url)
+    try:
+        upgrade(engine, '0008')
+    finally:
+        engine.dispose()
+    result = CLI(tmp_path).ok('--db', url, 'db', 'upgrade')
+    assert result.out.strip() == f'Database {url}: upgraded the schema from revision 0008 to {head_revision()}'

@@ -137,8 +137,14 @@ def prepare(options: ServeOptions) -> Prepared:
                 store.create_user(ADMIN_NAME, 'admin', password)
                 write_private(password_file, password + '\n')
             if password_file.exists():
-                lines.append(f'First login: {ADMIN_NAME}, with the password in {password_file} (readable by you '
-                             'only); change it with: zato-outconn users set-password admin --password-stdin')
+                if store.check_password(ADMIN_NAME, password_file.read_text(encoding='utf-8').strip()) is not None:
+                    lines.append(f'First login: {ADMIN_NAME}, with the password in {password_file} (readable by '
+                                 'you only); change it with: zato-outconn users set-password admin --password-stdin')
+                else:
+                    # The password was changed (or the user deleted): the file would only mislead.
+                    password_file.unlink()
+                    lines.append(f'Removed {password_file}: the first password of {ADMIN_NAME} it held no longer '
+                                 'signs in')
     finally:
         store.close()
     return Prepared({'DB': options.db_url, 'SECRET_KEY': key, 'SESSION_COOKIE_SECURE': bool(options.certfile),

@@ -8,7 +8,7 @@ from sqlalchemy.engine import make_url
 from zato_outconn.cli.context import Context, pass_context
 from zato_outconn.store.base import check_sqlite_file, database_errors
 from zato_outconn.store.engine import create_db_engine
-from zato_outconn.store.schema import upgrade
+from zato_outconn.store.schema import current_revision, upgrade
 
 
 @click.group()
@@ -25,8 +25,16 @@ def db_upgrade(state: Context) -> None:
     engine = create_db_engine(state.db_url)
     try:
         with database_errors(engine.url):
+            before = current_revision(engine)
             upgrade(engine)
+            after = current_revision(engine)
     finally:
         engine.dispose()
     # The URL as given (postgresql://, not the driver it maps to), without its password.
-    click.echo(f'Database {make_url(state.db_url).render_as_string(hide_password=True)} is up to date')
+    shown = make_url(state.db_url).render_as_string(hide_password=True)
+    if before is None:
+        click.echo(f'Database {shown}: created the schema at revision {after}')
+    elif before != after:
+        click.echo(f'Database {shown}: upgraded the schema from revision {before} to {after}')
+    else:
+        click.echo(f'Database {shown} is up to date (revision {after})')
