@@ -19,6 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from zato_outconn import OutconnConfig, Runtime, metrics
 
+from tests.conftest import upgraded
+
 
 def unique(prefix: str = 'CRM') -> str:
     return f'{prefix} {uuid.uuid4().hex[:8]}'
@@ -248,6 +250,30 @@ def test_in_multiprocess_mode_a_forgotten_connection_is_left_out(tmp_path: Path)
     _python(_RECORDER, kept, '1', 'closed', directory=tmp_path)
     text = _python(_SCRAPER, gone, directory=tmp_path)
     assert gone not in text and kept in text
+
+
+_RECREATOR = '''
+import sys
+from zato_outconn import OutconnConfig, Runtime, metrics
+url, name = sys.argv[1], sys.argv[2]
+with Runtime(url, sync=False) as runtime:
+    runtime.store.create_outconn(OutconnConfig(name=name, host='http://127.0.0.1:9'))
+    runtime.store.delete_outconn('plain_http', name)
+    assert name not in metrics.render()[0].decode()
+    runtime.store.create_outconn(OutconnConfig(name=name, host='http://127.0.0.1:9'))
+    sys.stdout.write(metrics.render()[0].decode())
+'''
+
+
+def test_in_multiprocess_mode_a_connection_made_again_is_shown_again(tmp_path: Path) -> None:
+    """Deleted, then created again under the same name, a connection that only another process has
+    called yet is in this process's scrape: every worker of a server answers a scrape alike."""
+    name = unique()
+    (tmp_path / 'metrics').mkdir()
+    _python(_RECORDER, name, '2', 'closed', directory=tmp_path / 'metrics')
+    url = upgraded(f'sqlite:///{tmp_path / "recreated.db"}')
+    samples = scraped(_python(_RECREATOR, url, name, directory=tmp_path / 'metrics').encode())
+    assert sum(of(samples, 'zato_outconn_requests_total', name).values()) == 2
 
 
 def test_the_histogram_buckets_are_the_documented_ones() -> None:

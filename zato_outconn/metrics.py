@@ -14,7 +14,8 @@ Labels hold connection names, never URLs or cids, so there are as many series as
 ``forget(name)`` drops a deleted connection's. With ``PROMETHEUS_MULTIPROC_DIR`` set (as ``serve``
 sets it for its gunicorn workers) each process writes its own files there and ``render`` adds up
 every process's; prometheus-client cannot remove a series from those files, so there a forgotten
-connection is left out of what this process renders instead.
+connection is left out of what this process renders instead, until a registry of the process has
+a connection of that name again (``remember``).
 
 The recording functions are on the path of every call: each connection's labelled series are made
 once and kept, so that recording one is a dictionary look-up and prometheus-client's own increment
@@ -42,8 +43,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from zato_outconn.config.outconn import HTTP_METHODS
 
-__all__ = ['NO_ANSWER', 'count_error', 'count_retry', 'families', 'forget', 'observe_attempt', 'render', 'set_circuit',
-           'stats', 'summarise']
+__all__ = ['NO_ANSWER', 'count_error', 'count_retry', 'families', 'forget', 'observe_attempt', 'remember', 'render',
+           'set_circuit', 'stats', 'summarise']
 
 MULTIPROCESS_ENV = 'PROMETHEUS_MULTIPROC_DIR'
 # The code of an attempt that got no answer (refused, timed out, cut off).
@@ -164,6 +165,16 @@ def forget(connection: str) -> None:
             return
         for key in series or ():
             key[0].remove(*_labels(connection, key))
+
+
+def remember(connection: str) -> None:
+    """A connection (again) in a registry of this process: in multi-process mode, no longer left out
+    of what it renders, though no call of it was recorded here yet (another process may have). Its
+    series then hold, in each process's files, what they did before it was forgotten too: those files
+    cannot be rewritten."""
+    if connection in _forgotten:
+        with _lock:
+            _forgotten.discard(connection)
 
 
 class _Remembered:

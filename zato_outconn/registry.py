@@ -222,6 +222,8 @@ class Outgoing:
                 self._retire(self.registry(transport)._swap({}).values())
 
     def _build(self, template: Template) -> OutgoingItem:
+        # A name forgotten when it was deleted or renamed away is shown again once it is back.
+        metrics.remember(template.config.name)
         return OutgoingItem.of(template, self._component, self._budgets, self.interceptors)
 
     def _retire(self, items: Iterable[OutgoingItem], gone: bool = False) -> None:
