@@ -212,3 +212,18 @@ def test_missing_sqlite_file_in_an_existing_folder_still_says_run_db_upgrade(tmp
     with pytest.raises(SchemaError, match='does not exist; create it with: .* db upgrade'):
         Store(f'sqlite:///{tmp_path / "zato-outconn.db"}')
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize('url', ['postgresql://bob:S3CR3T-CANARY-1234@127.0.0.1:{port}/db',
+                                 'postgresql://bob@127.0.0.1:{port}/db?password=S3CR3T-CANARY-1234',
+                                 'postgresql://bob@127.0.0.1:{port}/db?sslpassword=S3CR3T-CANARY-1234&connect_timeout=2'])
+def test_an_unreachable_database_is_named_without_its_password(url: str) -> None:
+    """libpq takes a password in the query too; neither form is shown."""
+    from tests.support.servers import refused_port
+
+    with pytest.raises(StoreError) as raised:
+        Store(url.format(port=refused_port())).list_outconns()
+    message = str(raised.value)
+    assert 'S3CR3T-CANARY-1234' not in message
+    assert '127.0.0.1' in message and 'check that it is up' in message
+    assert 'bob:***@' in message or 'password=***' in message

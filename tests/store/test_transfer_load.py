@@ -28,3 +28,28 @@ def test_other_unreadable_documents_still_name_their_format() -> None:
         load('format: [unclosed')
     with pytest.raises(ConfigError, match='is not a zato-outconn export'):
         load('[1, 2]')
+
+
+CANARY = 'S3CR3T-CANARY-1234'
+
+
+@pytest.mark.parametrize(('text', 'where'), [
+    (f'format: zato-outconn\nsecurity:\n  - name: a\n    secret: {CANARY} : x\n', '(line 4, column 32)'),
+    (f'security:\n  - secret: "{CANARY}\n', '(line 3, column 1)'),
+    (f'a:\t {CANARY}\n', '(line 1, column 3)'),
+])
+def test_a_yaml_error_says_where_without_quoting_the_line(text: str, where: str) -> None:
+    """PyYAML's own message quotes the line it stopped at, which may be a secret's."""
+    with pytest.raises(ConfigError) as refused:
+        load(text.encode())
+    assert CANARY not in str(refused.value)
+    assert str(refused.value).startswith('file: is not valid YAML: ') and str(refused.value).endswith(where)
+
+
+def test_a_byte_order_mark_is_no_part_of_the_document() -> None:
+    # Read as JSON, whose errors quote nothing, not as YAML.
+    with pytest.raises(ConfigError) as refused:
+        load(f'\ufeff{{"format": "zato-outconn", "secret": "{CANARY}"\t}}], '.encode())
+    assert 'is not valid JSON' in str(refused.value) and CANARY not in str(refused.value)
+    with pytest.raises(ConfigError, match='is not a zato-outconn export'):
+        load('\ufeff{"format": "other"}'.encode())

@@ -7,7 +7,7 @@ from sqlalchemy.engine import make_url
 
 from zato_outconn.cli.context import Context, pass_context
 from zato_outconn.store.base import check_sqlite_file, database_errors
-from zato_outconn.store.engine import create_db_engine
+from zato_outconn.store.engine import create_db_engine, shown_url
 from zato_outconn.store.schema import current_revision, upgrade
 
 
@@ -31,7 +31,7 @@ def db_upgrade(state: Context) -> None:
     finally:
         engine.dispose()
     # The URL as given (postgresql://, not the driver it maps to), without its password.
-    shown = make_url(state.db_url).render_as_string(hide_password=True)
+    shown = shown_url(state.db_url)
     if before is None:
         click.echo(f'Database {shown}: created the schema at revision {after}')
     elif before != after:

@@ -21,7 +21,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from zato_outconn.exceptions import ConfigError, Conflict, OutconnError, SchemaError, StoreError
-from zato_outconn.store.engine import LOCK_TIMEOUT_ENV, create_db_engine, lock_timeout, resolve_db_url, sqlite_path
+from zato_outconn.store.engine import (
+    LOCK_TIMEOUT_ENV,
+    create_db_engine,
+    lock_timeout,
+    resolve_db_url,
+    shown_url,
+    sqlite_path,
+)
 from zato_outconn.store.schema import check_current
 from zato_outconn.store.secret_box import SecretBox, load_secret_box
 from zato_outconn.sync.changes import Change, ChangeFeed, Subscriber
@@ -235,7 +242,7 @@ def _timeout_or_none(value: float | None) -> float | None:
 
 
 def _shown(url: URL) -> str:
-    return url.render_as_string(hide_password=True)
+    return shown_url(url)
 
 
 def _first_line(error: BaseException) -> str:

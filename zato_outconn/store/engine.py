@@ -34,6 +34,19 @@ def lock_timeout(value: float | str | None = None) -> float:
     return seconds_setting(LOCK_TIMEOUT_ENV, value, DEFAULT_LOCK_TIMEOUT)
 
 
+def shown_url(url: str | URL) -> str:
+    """The URL as it may be shown (errors, output): without the password of ``user:password@``, nor
+    any query parameter that holds one (libpq takes ``?password=`` and ``?sslpassword=`` too)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url) if isinstance(url, str) else url
+    hidden = {key: '***' for key in parsed.query if 'password' in key.lower()}
+    if not hidden:
+        return parsed.render_as_string(hide_password=True)
+    # The query's values are rendered escaped: the mask is shown as the user part's is.
+    return parsed.update_query_dict(hidden).render_as_string(hide_password=True).replace('=%2A%2A%2A', '=***')
+
+
 def normalise_url(url: str) -> URL:
     from sqlalchemy.engine import make_url
 

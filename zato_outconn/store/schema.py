@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, inspect, text
 
 from zato_outconn.exceptions import SchemaError
+from zato_outconn.store.engine import shown_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -97,7 +98,7 @@ def check_current(engine: Engine) -> None:
     head = head_revision()
     if current == head:
         return
-    target = engine.url.render_as_string(hide_password=True)
+    target = shown_url(engine.url)
     if current is None:
         raise SchemaError(f'The database {target} has no zato-outconn schema yet; '
                           f'run: zato-outconn --db {target} db upgrade')

@@ -19,7 +19,7 @@ from sqlalchemy import Table, insert, null, select
 from sqlalchemy.orm import Session
 
 from zato_outconn.config import MASK, SECRET_SETTINGS, SECURITY_TYPES, OutconnConfig, SecurityConfig
-from zato_outconn.exceptions import ConfigError, ImportRefused
+from zato_outconn.exceptions import ConfigError, ImportRefused, printable
 from zato_outconn.store.history import CHANGED, diff
 from zato_outconn.store.models import OutgoingConnection, SecurityDefinition, utc_now
 from zato_outconn.store.outconns import Outconns, outconn_columns
@@ -54,6 +54,8 @@ def load(data: str | bytes, *, limit: int | None = None) -> dict[str, Any]:
     if size > limit:
         raise ConfigError('file', f'is {size} bytes; an import takes {limit} at most ({MAX_IMPORT_ENV})')
     text = data.decode('utf-8', 'replace') if isinstance(data, bytes) else data
+    # A byte order mark (some editors write one) is no part of either format.
+    text = text.removeprefix('\ufeff')
     # A bracket starts JSON; YAML's flow forms start so too, but an export is never one of those.
     as_json = text.lstrip().startswith(('{', '['))
     try:
@@ -70,12 +72,23 @@ def load(data: str | bytes, *, limit: int | None = None) -> dict[str, Any]:
     except ValueError as error:
         raise ConfigError('file', f'is not valid JSON: {error}') from None
     except Exception as error:  # noqa: BLE001 - yaml's errors share no base but YAMLError, imported lazily
-        raise ConfigError('file', f'is not valid YAML: {type(error).__name__}: {error}') from None
+        raise ConfigError('file', f'is not valid YAML: {_yaml_problem(error)}') from None
     if not isinstance(document, dict) or document.get('format') != FORMAT:
         raise ConfigError('file', f'is not a zato-outconn export (it has no "format": "{FORMAT}")')
     if document.get('format_version') != FORMAT_VERSION:
         raise ConfigError('format_version', f'must be {FORMAT_VERSION}; got {document.get("format_version")!r}')
     return document
+
+
+def _yaml_problem(error: Exception) -> str:
+    """What PyYAML found wrong, and where, without the snippet of the file its message quotes: the
+    line may hold a secret."""
+    problem = getattr(error, 'problem', None)
+    mark = getattr(error, 'problem_mark', None)
+    if not isinstance(problem, str) or mark is None:
+        # A reader's error names a character and its position, never the text around it.
+        return f'{type(error).__name__}: {printable(str(error))[:200]}'
+    return f'{printable(problem)[:200]} (line {mark.line + 1}, column {mark.column + 1})'
 
 
 @dataclass
