@@ -253,6 +253,9 @@ def test_token_is_not_sent_to_another_host_after_a_redirect(make_conn: MakeConn,
     (CLIENT_SECRET, (500, {'error': 'server_error'}), 500, 'refused the token request (server_error)'),
     (CLIENT_SECRET, (502, None), 502, 'refused the token request'),
     (CLIENT_SECRET, (200, {'token_type': 'Bearer'}), 200, 'answered without an access_token'),
+    # An "error" that is no OAuth2 code (one echoing the request, secret and all) is not quoted.
+    (CLIENT_SECRET, (400, {'error': f'bad request grant_type=client_credentials&client_secret={CLIENT_SECRET}'}),
+     400, 'refused the token request with HTTP 400'),
 ])
 def test_failing_token_endpoint_is_a_token_error(make_conn: MakeConn, oauth2_server: OAuth2Server,
                                                  api_server: ProtectedAPIServer, secret: str,

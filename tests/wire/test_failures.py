@@ -217,3 +217,31 @@ def test_a_request_sent_again_is_logged_as_urllib3_logs_it(make_conn: Any, caplo
     assert len(retried) == 1
     assert retried[0].startswith('Retrying (') and 'after connection broken by' in retried[0]
     assert 'RemoteDisconnected' in retried[0]
+
+
+CANARY = 'S3CR3T-CANARY-1234'
+
+
+def test_a_proxy_url_that_cannot_be_parsed_is_named_without_its_credentials(
+        make_conn: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """urllib3 quotes the whole URL it cannot parse, user:password@ included."""
+    from zato_outconn import RequestError
+
+    item = make_conn()
+    with pytest.raises(RequestError) as raised:
+        item.conn.get('cid-1', proxies={'http': f'http://bob:{CANARY}@127.0.0.1:99999'})
+    assert 'http://***@127.0.0.1:99999' in str(raised.value)
+    assert CANARY not in str(raised.value)
+    assert CANARY not in caplog.text
+
+
+def test_what_the_remote_end_sends_is_quoted_cut_short(make_conn: Any) -> None:
+    """A status line that is no HTTP is quoted, and it may echo what it was sent: at most 300 characters."""
+    status_line = b'HTTP/1.1 2x0 ' + b'A' * 2000 + b'\r\n\r\n'
+    with RawServer(lambda sock, _: (read_request(sock), sock.sendall(status_line))) as server:
+        item = make_conn(host=server.url)
+        with pytest.raises(BadResponse) as raised:
+            item.conn.get('cid-1')
+    quoted = str(raised.value).partition('BadStatusLine: ')[2]
+    assert quoted.startswith('HTTP/1.1 2x0 AAAA') and quoted.endswith('A...')
+    assert len(quoted) == 300 + len('...')

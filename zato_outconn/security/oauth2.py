@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from urllib.parse import parse_qsl
 
 import requests
@@ -20,6 +21,9 @@ from zato_outconn.exceptions import CallError, TokenError
 from zato_outconn.security.plan import SecurityPlan, TokenSender, plans, require_secret
 from zato_outconn.security.token_cache import TOKENS, TokenCache
 from zato_outconn.wire.call import Call
+
+# What an OAuth2 error code looks like (RFC 6749 5.2 defines a few, all of them so): short, one word.
+_ERROR_CODE = re.compile(r'[A-Za-z0-9_.-]{1,64}')
 
 logger = logging.getLogger('zato_outconn.oauth2')
 
@@ -104,10 +108,11 @@ class ClientCredentials(AuthBase):
         except ValueError:
             body = None
         if response.status_code != 200:
-            # The OAuth error code says why (invalid_client, invalid_scope...); it holds no secret.
+            # The OAuth error code says why (invalid_client, invalid_scope...). Shown only if it is one: a
+            # server may put anything there, the request it was sent (the client secret) included.
             code = body.get('error') if isinstance(body, dict) else None
-            raise TokenError(self.definition, token_url, response.status_code,
-                             f'refused the token request{f" ({code})" if code else ""}')
+            shown = f' ({code})' if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else ''
+            raise TokenError(self.definition, token_url, response.status_code, f'refused the token request{shown}')
         if not isinstance(body, dict) or not isinstance(body.get('access_token'), str) or not body['access_token']:
             raise TokenError(self.definition, token_url, response.status_code, 'answered without an access_token')
         expires_in = body.get('expires_in')

@@ -11,6 +11,7 @@ socket without answering, or a body cut short. Only a failure to connect says "c
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import ssl
 import sys
@@ -257,12 +258,26 @@ def causes(error: BaseException) -> list[BaseException]:
 
 
 def root_cause(error: BaseException) -> str:
-    """The innermost reason urllib3 gives (Connection refused, certificate verify failed...)."""
+    """The innermost reason urllib3 gives (Connection refused, certificate verify failed...).
+
+    Without the credentials of any URL it quotes (urllib3 quotes a proxy URL it cannot parse whole,
+    ``user:password@`` included), and cut to a length a message can take: some of it may come from
+    the remote end (a status line that is no HTTP), which may echo anything it was sent.
+    """
     current = causes(error)[-1]
     text = str(current)
     # urllib3 prefixes its messages with the connection's repr; the URL is in the error already.
     _, separator, rest = text.partition('): ')
-    return rest if separator and text.startswith(('HTTPConnection', 'HTTPSConnection', '<')) else text
+    if separator and text.startswith(('HTTPConnection', 'HTTPSConnection', '<')):
+        text = rest
+    text = _CREDENTIALS.sub(r'\1***@', text)
+    return text if len(text) <= _MAX_CAUSE else f'{text[:_MAX_CAUSE]}...'
+
+
+# A URL's user part: what follows the scheme up to an @ before any slash or space.
+_CREDENTIALS = re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@')
+# The most of a cause a message quotes.
+_MAX_CAUSE = 300
 
 
 def _named(error: BaseException) -> str:
