@@ -278,6 +278,18 @@ def test_ca_bundle_broken_pem_refused() -> None:
     refused('ca_bundle', 'not valid PEM certificate', ca_bundle=broken)
 
 
+def test_ca_bundle_with_a_private_key_beside_its_certificates_is_refused_without_showing_it(ca_pem: str) -> None:
+    """A template keeps its ca_bundle in plain text (shown, exported): a key in it would be a secret so kept."""
+    issued = trustme.CA().issue_cert('crm.example.com')
+    key_pem = issued.private_key_pem.bytes().decode()
+    with pytest.raises(ConfigError) as raised:
+        outconn(ca_bundle=ca_pem + key_pem)
+    assert raised.value.field == 'ca_bundle'
+    assert 'holds a private key (-----BEGIN' in raised.value.rule and 'mtls' in raised.value.rule
+    body = key_pem.splitlines()[1]
+    assert body not in str(raised.value)
+
+
 def test_ca_bundle_private_key_only_refused() -> None:
     key_pem = trustme.CA().issue_cert('crm.example.com').private_key_pem.bytes().decode()
     refused('ca_bundle', 'PEM', ca_bundle=key_pem)

@@ -197,11 +197,21 @@ def check_url_text(field: str, value: object, *, allow_query: bool = False) -> s
     return value
 
 
+# A PEM block of a private key, of whatever kind (PRIVATE KEY, RSA PRIVATE KEY, ENCRYPTED PRIVATE KEY...).
+_PRIVATE_KEY = re.compile(r'-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----')
+
+
 def check_ca_bundle(field: str, value: object) -> str:
     from cryptography import x509
 
     if not isinstance(value, str) or '-----BEGIN CERTIFICATE-----' not in value:
         raise ConfigError(field, 'must be PEM text with one or more certificates (-----BEGIN CERTIFICATE-----)')
+    key = _PRIVATE_KEY.search(value)
+    if key is not None:
+        # A template's settings are shown and exported as they are; only a definition's secret is encrypted.
+        raise ConfigError(field, f'holds a private key (-----BEGIN {key.group(1)}-----), which a template would keep '
+                                 'and show in plain text: a CA bundle holds certificates only; remove the key, and '
+                                 'give a client certificate with its key as an mtls security definition')
     try:
         x509.load_pem_x509_certificates(value.encode('ascii'))
     except (ValueError, UnicodeEncodeError) as error:

@@ -90,6 +90,12 @@ def _check_username(field_name: str, value: object) -> str:
 def _check_text(field_name: str, value: object) -> str:
     if not isinstance(value, str):
         raise ConfigError(field_name, 'must be text')
+    try:
+        value.encode('utf-8')
+    except UnicodeEncodeError as error:
+        # A lone surrogate (JSON's "\ud800", a bad decode) cannot be encrypted as UTF-8: where, never what.
+        raise ConfigError(field_name, f'has a lone surrogate at position {error.start}, which UTF-8 cannot '
+                                      'encode; fix the text') from None
     return value
 
 
