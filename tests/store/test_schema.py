@@ -186,3 +186,40 @@ def test_the_head_read_from_the_revision_files_is_alembics() -> None:
     from zato_outconn.store.schema import alembic_config
 
     assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_ids_of_deleted_rows_are_never_given_again(store: Store) -> None:
+    """A row's id names its history and pings: one made after the newest was deleted gets a new id."""
+    first = store.create_outconn(OutconnConfig(name='X', host='http://old.example.com', max_retries=5))
+    store.delete_outconn('plain_http', 'X')
+    second = store.create_outconn(OutconnConfig(name='Y', host='http://new.example.com'))
+    assert second.id != first.id
+    assert [entry.action for entry in store.history('outconn', second.id)] == ['create']
+    definition = store.create_security(SecurityConfig(name='a', sec_type='bearer', secret='t'))
+    store.delete_security('a')
+    assert store.create_security(SecurityConfig(name='b', sec_type='bearer', secret='t')).id != definition.id
+
+
+def test_0011_starts_sqlite_ids_past_every_id_its_history_has_seen(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    try:
+        kept = store.create_outconn(OutconnConfig(name='Kept', host='http://a.example.com'))
+        gone = store.create_outconn(OutconnConfig(name='Gone', host='http://b.example.com'))
+        store.delete_outconn('plain_http', 'Gone')
+    finally:
+        store.close()
+    engine = create_db_engine(sqlite_url)
+    try:
+        # As a database made before 0011: its tables give the highest id plus one.
+        downgrade(engine, '0010')
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    store = Store(sqlite_url)
+    try:
+        made = store.create_outconn(OutconnConfig(name='New', host='http://c.example.com'))
+        assert made.id > gone.id > kept.id
+        assert [entry.action for entry in store.history('outconn', made.id)] == ['create']
+        assert store.get_outconn('plain_http', 'Kept').config.host == 'http://a.example.com'
+    finally:
+        store.close()

@@ -53,8 +53,14 @@ class _Versioned:
         return {'version_id_col': cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
+# On SQLite, ids are never given twice (AUTOINCREMENT): a row's id names its history and pings, and a
+# stale edit by id must find nothing rather than the row made after it was deleted (migration 0011).
+_NEVER_REUSED = {'sqlite_autoincrement': True}
+
+
 class SecurityDefinition(_Versioned, Base):
     __tablename__ = 'security_definition'
+    __table_args__ = _NEVER_REUSED
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
@@ -78,7 +84,7 @@ class SecurityDefinition(_Versioned, Base):
 
 class OutgoingConnection(_Versioned, Base):
     __tablename__ = 'outgoing_connection'
-    __table_args__ = (UniqueConstraint('transport', 'name'),)
+    __table_args__ = (UniqueConstraint('transport', 'name'), _NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     transport: Mapped[str] = mapped_column(String(32), nullable=False)
