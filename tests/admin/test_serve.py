@@ -195,14 +195,21 @@ def test_the_command_loads_neither_flask_nor_gunicorn_until_it_serves() -> None:
     subprocess.run([sys.executable, '-c', code], check=True)
 
 
-def test_the_first_password_file_goes_once_the_password_is_changed(tmp_path: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    from zato_outconn.admin.serving import ServeOptions, prepare
+@pytest.fixture
+def embedded_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """ServeOptions for the embedded default in a folder of this test's own."""
+    from zato_outconn.admin.serving import ServeOptions
 
     for name in (DB_ENV, KEYS_ENV, SECRET_KEY_ENV):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
-    options = ServeOptions(db_url='sqlite:///zato-outconn.db', embedded=True)
+    return lambda **options: ServeOptions(db_url='sqlite:///zato-outconn.db', embedded=True, **options)
+
+
+def test_the_first_password_file_goes_once_the_password_is_changed(tmp_path: Path, embedded_here: Any) -> None:
+    from zato_outconn.admin.serving import prepare
+
+    options = embedded_here()
     password_file = tmp_path / 'zato-outconn.db.admin-password'
     first = prepare(options)
     assert any(str(password_file) in line and line.startswith('First login') for line in first.lines)
@@ -217,3 +224,45 @@ def test_the_first_password_file_goes_once_the_password_is_changed(tmp_path: Pat
     assert not password_file.exists()
     assert not any(line.startswith('First login') for line in again.lines)
     assert any(line.startswith(f'Removed {password_file}') for line in again.lines)
+
+
+def test_certificate_files_that_do_not_load_stop_the_start_with_one_line(tmp_path: Path, embedded_here: Any) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from zato_outconn import ConfigError
+    from zato_outconn.admin.serving import prepare
+
+    issued = trustme.CA().issue_cert('127.0.0.1')
+    cert, key = tmp_path / 'cert.pem', tmp_path / 'key.pem'
+    issued.cert_chain_pems[0].write_to_path(str(cert))
+    issued.private_key_pem.write_to_path(str(key))
+    loaded = serialization.load_pem_private_key(issued.private_key_pem.bytes(), None)
+    encrypted = tmp_path / 'encrypted.pem'
+    encrypted.write_bytes(loaded.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.BestAvailableEncryption(b'pw')))
+    with pytest.raises(ConfigError) as raised:
+        prepare(embedded_here(certfile='/etc/hostname', keyfile='/etc/hostname'))
+    assert raised.value.field == '--certfile' and 'is not a PEM certificate and its private key' in raised.value.rule
+    with pytest.raises(ConfigError) as raised:
+        prepare(embedded_here(certfile=str(cert), keyfile=str(encrypted)))
+    assert raised.value.field == '--keyfile' and 'is encrypted' in raised.value.rule
+    with pytest.raises(ConfigError) as raised:
+        prepare(embedded_here(certfile=str(cert), keyfile=str(key), ca_certs=str(key)))
+    assert raised.value.field == '--ca-certs'
+    assert prepare(embedded_here(certfile=str(cert), keyfile=str(key))).app_config['SESSION_COOKIE_SECURE']
+
+
+@pytest.mark.parametrize(('variable', 'value'), [('ZATO_OUTCONN_MAX_REQUEST_BYTES', 'abc'),
+                                                 ('ZATO_OUTCONN_PROXY_HOPS', '-1'),
+                                                 ('ZATO_OUTCONN_LOGIN_WINDOW', 'abc')])
+def test_an_admin_setting_that_cannot_work_stops_the_start_naming_it(embedded_here: Any,
+                                                                     monkeypatch: pytest.MonkeyPatch,
+                                                                     variable: str, value: str) -> None:
+    """Refused before gunicorn starts, rather than by every worker as it boots, with a traceback."""
+    from zato_outconn import ConfigError
+    from zato_outconn.admin.serving import prepare
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as raised:
+        prepare(embedded_here())
+    assert raised.value.field == variable

@@ -564,3 +564,10 @@ def test_db_upgrade_says_from_which_revision_it_upgraded(tmp_path: Path) -> None
         engine.dispose()
     result = CLI(tmp_path).ok('--db', url, 'db', 'upgrade')
     assert result.out.strip() == f'Database {url}: upgraded the schema from revision 0008 to {head_revision()}'
+
+
+def test_a_log_level_that_is_none_is_one_error_line(tmp_path: Path) -> None:
+    result = CLI(tmp_path, **{LOG_LEVEL_ENV: 'bogus'}).run('--help')
+    assert_one_error_line(result, LOG_LEVEL_ENV, 'DEBUG, INFO, WARNING', "'bogus'")
+    assert 'Traceback' not in result.err
+    assert CLI(tmp_path, **{LOG_LEVEL_ENV: 'info'}).ok('--help').out.startswith('Usage:')

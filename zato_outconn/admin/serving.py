@@ -126,6 +126,7 @@ def prepare(options: ServeOptions) -> Prepared:
                                               'sign sessions: set it to a long random text, the same on every server, '
                                               "e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
         database = None
+    _check_tls(options)
     store = Store(options.db_url)
     try:
         # The keys of the secrets are loaded now, so that a missing one stops the start, not a first request.
@@ -145,10 +146,39 @@ def prepare(options: ServeOptions) -> Prepared:
                     password_file.unlink()
                     lines.append(f'Removed {password_file}: the first password of {ADMIN_NAME} it held no longer '
                                  'signs in')
+        app_config = {'DB': options.db_url, 'SECRET_KEY': key, 'SESSION_COOKIE_SECURE': bool(options.certfile),
+                      'REMEMBER_COOKIE_SECURE': bool(options.certfile)}
+        from zato_outconn.admin import create_app
+
+        # Made once here as each worker will make it: a ZATO_OUTCONN_* setting that cannot work stops
+        # the start with one line, instead of every worker failing to boot with a traceback.
+        create_app({**app_config, 'STORE': store})
     finally:
         store.close()
-    return Prepared({'DB': options.db_url, 'SECRET_KEY': key, 'SESSION_COOKIE_SECURE': bool(options.certfile),
-                     'REMEMBER_COOKIE_SECURE': bool(options.certfile)}, lines)
+    return Prepared(app_config, lines)
+
+
+def _check_tls(options: ServeOptions) -> None:
+    """The certificate and key load, as the workers will load them; else one line saying which file."""
+    if not options.certfile or not options.keyfile:
+        return
+
+    def no_password() -> bytes:
+        # gunicorn has no setting for a key's password: OpenSSL would ask for it on the terminal.
+        raise ConfigError('--keyfile', f'{options.keyfile} is encrypted; serve with a key that is not')
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(options.certfile, options.keyfile, password=no_password)
+    except ssl.SSLError as error:
+        raise ConfigError('--certfile', f'{options.certfile} with --keyfile {options.keyfile} is not a PEM '
+                                        f'certificate and its private key ({error.reason or error})') from None
+    if options.ca_certs:
+        try:
+            context.load_verify_locations(options.ca_certs)
+        except ssl.SSLError as error:
+            raise ConfigError('--ca-certs', f'{options.ca_certs} holds no PEM CA certificates '
+                                            f'({error.reason or error})') from None
 
 
 def gunicorn_settings(options: ServeOptions) -> dict[str, Any]:

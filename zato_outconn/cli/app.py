@@ -20,7 +20,7 @@ import click
 from click.core import ParameterSource
 
 from zato_outconn.cli.context import Context, fail
-from zato_outconn.exceptions import ConfigError, OutconnError
+from zato_outconn.exceptions import ConfigError, OutconnError, printable
 from zato_outconn.store.engine import DB_ENV, DEFAULT_DB_URL
 from zato_outconn.version import __version__
 
@@ -152,6 +152,8 @@ def _loaded(module: str, name: str) -> tuple[type[BaseException], ...]:
 
 def main() -> None:
     level = os.environ.get(LOG_LEVEL_ENV)
+    if level and not isinstance(logging.getLevelName(level.upper()), int):
+        fail(f'{LOG_LEVEL_ENV} must be one of DEBUG, INFO, WARNING, ERROR or CRITICAL; got {printable(level)!r}')
     logging.basicConfig(level=(level or 'WARNING').upper(), format='%(levelname)s: %(message)s',
                         stream=sys.stderr)
     if not level:
