@@ -402,3 +402,14 @@ def test_a_damaged_key_file_is_named_in_the_error(sqlite_url: str, monkeypatch: 
         assert str(key_file) in str(raised.value) and KEYS_ENV not in str(raised.value).split(';')[0]
     finally:
         store.close()
+
+
+def test_the_mask_given_as_a_new_secret_is_no_secret(store: Store) -> None:
+    """'******' stands in for a stored secret (exports, forms): a definition created with it has none,
+    and says so, rather than saying it has one that every call then refuses."""
+    record = store.create_security(SecurityConfig(name='masked', sec_type='bearer', secret='******'))
+    assert not record.has_secret and not store.get_security('masked').has_secret
+    [entry] = store.history('security', record.id)
+    assert 'secret' not in entry.changes
+    store.set_secret('masked', 'the-real-token')
+    assert store.get_security('masked').has_secret

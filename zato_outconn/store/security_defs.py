@@ -187,9 +187,11 @@ class SecurityDefinitions(History):
         return values
 
     def _encrypted(self, config: SecurityConfig, settings: Iterable[str]) -> dict[str, str | None]:
-        """These settings of a config encrypted, as they are stored; None for what is not set."""
+        """These settings of a config encrypted, as they are stored; None for what is not set, and for the
+        mask that stands in for a secret (an export's, a form's): it is no secret anyone gave."""
         box = self.secret_box
-        return {setting: box.encrypt(value) if (value := getattr(config, setting)) else None for setting in settings}
+        return {setting: box.encrypt(value) if _given(value := getattr(config, setting)) else None
+                for setting in settings}
 
     def _encrypt_into(self, row: SecurityDefinition, config: SecurityConfig, settings: Iterable[str]) -> None:
         for setting, token in self._encrypted(config, settings).items():
@@ -243,7 +245,12 @@ class SecurityDefinitions(History):
 def created_security(config: SecurityConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a new definition's history row says: its changes (each secret set as changed) and settings."""
     settings = public_settings(config)
-    return diff({}, settings, [name for name in ENCRYPTED_SETTINGS if getattr(config, name)]), settings
+    return diff({}, settings, [name for name in ENCRYPTED_SETTINGS if _given(getattr(config, name))]), settings
+
+
+def _given(value: str | None) -> bool:
+    """Whether a secret setting holds a value to keep: not empty, and not the mask."""
+    return bool(value) and value != MASK
 
 
 def public_settings(definition: SecurityConfig | SecurityDefinition | SimpleNamespace) -> dict[str, Any]:
