@@ -88,3 +88,23 @@ def test_the_api_imports_a_semicolon_csv(sqlite_api: API) -> None:
     assert sqlite_api.store.get_outconn('plain_http', 'CRM').config.read_timeout == 12.5
     refused = sqlite_api.post('/api/v1/import', data='kind;name\noutconn;A;B\n', content_type='text/csv')
     assert 'row 2' in problem_of(refused, 422)['errors'][0]['message']
+
+
+@pytest.mark.parametrize(('header', 'says'), [
+    ('kind,name,host,pool-size', "has a column 'pool-size', which is no setting"),
+    ('kind,name,host,connect_timout', "has a column 'connect_timout', which is no setting"),
+    ('kind,name,host,host', "names the column 'host' twice"),
+    ('kind,name,sec_type,secret', 'has a secret column; a CSV export holds no secrets'),
+])
+def test_a_column_that_is_no_setting_or_comes_twice_is_refused_not_dropped(header: str, says: str) -> None:
+    """Dropped, a misspelt column's values would be lost without a word (the defaults used instead)."""
+    with pytest.raises(ConfigError) as refused:
+        document_from_csv(f'{header}\r\noutconn,CRM,http://a.example.com,5\r\n')
+    assert refused.value.field == 'file' and says in refused.value.rule
+
+
+def test_a_csv_import_with_an_unknown_column_writes_nothing(sqlite_api: API) -> None:
+    answer = sqlite_api.post('/api/v1/import', data='kind,name,host,pool-size\r\noutconn,CRM,http://a.example.com,5\r\n',
+                             content_type='text/csv')
+    assert problem_of(answer, 422)['errors'][0]['field'] == 'file'
+    assert sqlite_api.get('/api/v1/outconns').get_json()['total'] == 0

@@ -53,3 +53,11 @@ def test_a_byte_order_mark_is_no_part_of_the_document() -> None:
     assert 'is not valid JSON' in str(refused.value) and CANARY not in str(refused.value)
     with pytest.raises(ConfigError, match='is not a zato-outconn export'):
         load('\ufeff{"format": "other"}'.encode())
+
+
+def test_a_document_that_is_not_utf8_is_refused_not_changed() -> None:
+    """Decoded with replacement characters, 'café' in Latin-1 would be imported as 'caf\ufffd'."""
+    with pytest.raises(ConfigError) as refused:
+        load('{"format": "zato-outconn", "outconns": [{"name": "café"}]}'.encode('latin-1'))
+    assert refused.value.field == 'file'
+    assert refused.value.rule == 'is not UTF-8 text (at byte 53); save it as UTF-8'

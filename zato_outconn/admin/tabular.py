@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from zato_outconn.config import OutconnConfig, SecurityConfig
-from zato_outconn.exceptions import ConfigError
+from zato_outconn.exceptions import ConfigError, printable
 from zato_outconn.store.transfer import FORMAT, FORMAT_VERSION, SECRET_FLAGS
 
 # The columns of each kind of item in an export: its settings (secrets only as whether they were set).
@@ -85,6 +85,7 @@ def document_from_csv(text: str) -> dict[str, Any]:
     if reader.fieldnames is None or 'kind' not in reader.fieldnames:
         raise ConfigError('file', 'is not a zato-outconn CSV export: its first row must name the columns, '
                                   'kind among them, separated by commas or semicolons')
+    _check_columns(reader.fieldnames)
     document: dict[str, Any] = {'format': FORMAT, 'format_version': FORMAT_VERSION, 'security': [], 'outconns': []}
     for number, row in enumerate(reader, 2 if first else 3):
         if None in row:
@@ -99,6 +100,25 @@ def document_from_csv(text: str) -> dict[str, Any]:
         item = {key: cell_text(value) for key, value in row.items() if key in known and value is not None}
         document['security' if kind == 'security' else 'outconns'].append(item)
     return document
+
+
+def _check_columns(names: Sequence[str]) -> None:
+    """Every column one of an export's, each once: an unknown one (a setting misspelt) or a second one
+    of the same name would otherwise be dropped without a word, its values with it."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ConfigError('file', f'names the column {printable(name)!r} twice; keep one')
+        seen.add(name)
+        if name in ('secret', 'key_password'):
+            raise ConfigError('file', f'has a {name} column; a CSV export holds no secrets, and an import takes '
+                                      'none from one: set them afterwards (security set-password), or import JSON')
+        if name not in _COLUMN_NAMES:
+            raise ConfigError('file', f'has a column {printable(name)[:100]!r}, which is no setting of a '
+                                      f'connection or security definition; the columns are {", ".join(EXPORT_COLUMNS)}')
+
+
+_COLUMN_NAMES = frozenset(EXPORT_COLUMNS)
 
 
 def _delimiter(header: str) -> tuple[str, bool]:

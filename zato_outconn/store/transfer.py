@@ -53,7 +53,11 @@ def load(data: str | bytes, *, limit: int | None = None) -> dict[str, Any]:
     size = len(data.encode('utf-8') if isinstance(data, str) else data)
     if size > limit:
         raise ConfigError('file', f'is {size} bytes; an import takes {limit} at most ({MAX_IMPORT_ENV})')
-    text = data.decode('utf-8', 'replace') if isinstance(data, bytes) else data
+    try:
+        text = data.decode('utf-8') if isinstance(data, bytes) else data
+    except UnicodeDecodeError as error:
+        # Replaced, the bytes would be imported as U+FFFD: a name or a value changed without a word.
+        raise ConfigError('file', f'is not UTF-8 text (at byte {error.start}); save it as UTF-8') from None
     # A byte order mark (some editors write one) is no part of either format.
     text = text.removeprefix('\ufeff')
     # A bracket starts JSON; YAML's flow forms start so too, but an export is never one of those.
