@@ -251,3 +251,18 @@ def test_references_and_duplicates_inside_the_file_are_checked(store: Store) -> 
     assert 'SOAP envelopes' in errors["outconns[1] plain_http 'B': security"]
     assert 'more than once' in errors["outconns[3] plain_http 'C': name"]
     assert store.list_security() == []
+
+
+@pytest.mark.parametrize('dry_run', [True, False])
+def test_an_import_that_changes_a_definition_s_type_is_refused_on_a_dry_run_too(store: Store, dry_run: bool) -> None:
+    """The store refuses to change a definition's type; a dry run must say what the import would do."""
+    store.create_security(SecurityConfig(name='sec1', sec_type='basic_auth', username='alice', secret='pw'))
+    document = store.export_document()
+    [definition] = document['security']
+    document['security'] = [{'name': 'sec1', 'sec_type': 'bearer', 'secret': 'token'}]
+    assert definition['sec_type'] == 'basic_auth'
+    with pytest.raises(ImportRefused) as raised:
+        store.import_document(document, on_conflict='overwrite', dry_run=dry_run)
+    assert raised.value.errors == [("security[0] 'sec1': sec_type",
+                                    'cannot be changed; create a new definition of the other type')]
+    assert store.get_security('sec1').config.sec_type == 'basic_auth'

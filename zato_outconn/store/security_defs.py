@@ -96,7 +96,7 @@ class SecurityDefinitions(History):
                           action: str | None = None) -> SecurityConfig:
         name = row.name
         if 'sec_type' in changes and changes['sec_type'] != row.sec_type:
-            raise ConfigError('sec_type', 'cannot be changed; create a new definition of the other type')
+            raise ConfigError('sec_type', SEC_TYPE_FIXED)
         # Validated with the stored secrets in place, so that a new certificate is checked against
         # the stored key; a secret that no longer decrypts can still be replaced.
         # An empty secret in the changes, as a form left blank sends, keeps the stored one, and so
@@ -240,6 +240,10 @@ class SecurityDefinitions(History):
     def _security_record(self, session: Session, row: SecurityDefinition) -> SecurityRecord:
         return SecurityRecord(row.id, row.version, utc(row.created_at), utc(row.updated_at),
                               self._security_view(row), tuple(self._users_of(session, row.id)))
+
+
+# What an edit that changes a definition's type is told, by the store and by an import's plan alike.
+SEC_TYPE_FIXED = 'cannot be changed; create a new definition of the other type'
 
 
 def created_security(config: SecurityConfig) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -23,7 +23,7 @@ from zato_outconn.exceptions import ConfigError, ImportRefused, printable
 from zato_outconn.store.history import CHANGED, diff
 from zato_outconn.store.models import OutgoingConnection, SecurityDefinition, utc_now
 from zato_outconn.store.outconns import Outconns, outconn_columns
-from zato_outconn.store.security_defs import created_security, public_settings
+from zato_outconn.store.security_defs import SEC_TYPE_FIXED, created_security, public_settings
 from zato_outconn.sync.changes import Change
 
 FORMAT = 'zato-outconn'
@@ -230,7 +230,10 @@ class Transfer(Outconns):
             else:
                 plan.row = row
                 self._plan_conflict(item, on_conflict, 'a security definition')
-                if item.action == 'update':
+                if item.action == 'update' and config.sec_type != row.sec_type:
+                    # As the store refuses the edit itself: a dry run says so too, rather than "update".
+                    item.errors.append(('sec_type', SEC_TYPE_FIXED))
+                elif item.action == 'update':
                     replaced = self._replaced_secrets(row, config, secrets)
                     # A secret the same as the stored one is not written again, nor recorded as a change.
                     plan.values = {key: value for key, value in values.items()
