@@ -216,6 +216,8 @@ FAILURES: list[tuple[str, tuple[str, ...], str, tuple[str, ...]]] = [
      ("'Down' GET http://127.0.0.1:", 'cannot connect')),
     ('invoke-bad-payload', ('invoke', 'no_such_package.services:GetCustomer', '--payload', '{"cust_id": 1'),
      '', ('--payload is not valid JSON',)),
+    ('invoke-deep-payload', ('invoke', 'no_such_package.services:GetCustomer', '--payload', '[' * 20000 + ']' * 20000),
+     '', ('--payload is JSON nested too deeply',)),
     ('bad-format', ('outconn', 'list', '--format', 'xml'), '', ("'--format'", 'xml', 'outconn list --help')),
 ]
 
@@ -571,3 +573,12 @@ def test_a_log_level_that_is_none_is_one_error_line(tmp_path: Path) -> None:
     assert_one_error_line(result, LOG_LEVEL_ENV, 'DEBUG, INFO, WARNING', "'bogus'")
     assert 'Traceback' not in result.err
     assert CLI(tmp_path, **{LOG_LEVEL_ENV: 'info'}).ok('--help').out.startswith('Usage:')
+
+
+@pytest.mark.parametrize(('url', 'says'), [('mysql://x/y', "got a 'mysql' URL"),
+                                           ('notaurl', 'got text that is no URL')])
+def test_a_database_url_of_no_supported_kind_is_one_error_line(tmp_path: Path, url: str, says: str) -> None:
+    for command in (('outconn', 'list'), ('db', 'upgrade')):
+        result = CLI(tmp_path).run('--db', url, *command)
+        assert_one_error_line(result, 'database URL: must be sqlite:///FILE or postgresql://', says)
+        assert 'unexpected' not in result.err

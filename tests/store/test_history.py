@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from zato_outconn import ConfigError, NotFound, SecurityConfig, Store
+from zato_outconn import ConfigError, NotFound, OutconnConfig, SecurityConfig, Store
 
 from tests.support.configs import PASSWORD, basic_auth, outconn
 
@@ -139,3 +139,15 @@ def test_the_actor_is_the_store_or_who_it_acts_as(store: Store) -> None:
     by = [record.changed_by for record in store.outconn_history('CRM')]
     assert by[0].startswith('local:') and by[1:] == ['cli:alice', 'admin:bob', 'cli:alice']
     assert all(record.changed_at.tzinfo is not None for record in store.outconn_history('CRM'))
+
+
+@pytest.mark.parametrize('version', [0, -3, 2 ** 31, 10 ** 24])
+def test_a_rollback_to_a_version_no_row_can_have_says_which_there_are(store: Store, version: int) -> None:
+    """Past the databases' integers, the query itself would fail (an OverflowError on SQLite)."""
+    store.create_outconn(OutconnConfig(name='CRM', host='http://crm.example.com'))
+    with pytest.raises(ConfigError) as refused:
+        store.rollback_outconn('plain_http', 'CRM', version)
+    assert refused.value.field == 'version' and 'its versions are 1 to 1' in refused.value.rule
+    store.create_security(SecurityConfig(name='creds', sec_type='bearer', secret='t'))
+    with pytest.raises(ConfigError):
+        store.rollback_security('creds', version)

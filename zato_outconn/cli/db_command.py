@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy.engine import make_url
 
 from zato_outconn.cli.context import Context, pass_context
 from zato_outconn.store.base import check_sqlite_file, database_errors
-from zato_outconn.store.engine import create_db_engine, shown_url
+from zato_outconn.store.engine import create_db_engine, normalise_url, shown_url
 from zato_outconn.store.schema import current_revision, upgrade
 
 
@@ -21,7 +20,7 @@ def db() -> None:
 def db_upgrade(state: Context) -> None:
     """Create the schema, or bring it up to this version."""
     # The file may be created, its folder not: a missing folder or a path through a file is named.
-    check_sqlite_file(make_url(state.db_url), must_exist=False)
+    check_sqlite_file(normalise_url(state.db_url), must_exist=False)
     engine = create_db_engine(state.db_url)
     try:
         with database_errors(engine.url):

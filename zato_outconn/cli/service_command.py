@@ -25,6 +25,8 @@ def invoke(state: Context, service: str, payload: str | None, cid: str | None) -
         request = json.loads(payload) if payload is not None else None
     except json.JSONDecodeError as error:
         fail(f'--payload is not valid JSON: {error}')
+    except RecursionError:
+        fail('--payload is JSON nested too deeply to read; nest it less')
     # Services are found the way `python -m` finds modules: from the working folder first.
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +25,7 @@ from zato_outconn.store.engine import (
     LOCK_TIMEOUT_ENV,
     create_db_engine,
     lock_timeout,
+    normalise_url,
     resolve_db_url,
     shown_url,
     sqlite_path,
@@ -45,7 +46,7 @@ class StoreBase:
                  check_schema: bool = True, lock_timeout: float | None = None) -> None:
         self.db_url = resolve_db_url(db_url)
         if engine is None and check_schema:
-            check_sqlite_file(make_url(self.db_url), must_exist=True)
+            check_sqlite_file(normalise_url(self.db_url), must_exist=True)
         self.engine = engine if engine is not None else create_db_engine(self.db_url, timeout=lock_timeout)
         # The timeout the engine was made with, for the busy message; an engine handed in has its own.
         self._lock_timeout = _timeout_or_none(lock_timeout)

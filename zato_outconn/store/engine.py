@@ -10,6 +10,8 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from zato_outconn.exceptions import ConfigError, printable
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.engine import URL
@@ -48,13 +50,25 @@ def shown_url(url: str | URL) -> str:
 
 
 def normalise_url(url: str) -> URL:
+    """The URL to open, refused (ConfigError naming the database URL) unless it is SQLite or PostgreSQL:
+    the two databases the schema and the tests know."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError('database URL', f'{_SUPPORTED}; got text that is no URL') from None
+    if parsed.get_backend_name() not in ('sqlite', 'postgresql', 'postgres'):
+        raise ConfigError('database URL', f'{_SUPPORTED}; got a {printable(parsed.get_backend_name())[:40]!r} URL')
     # psycopg 3 is the driver installed with the package; plain postgresql:// would ask for psycopg2.
     if parsed.drivername in ('postgresql', 'postgres'):
         parsed = parsed.set(drivername='postgresql+psycopg')
     return parsed
+
+
+_SUPPORTED = (f'must be sqlite:///FILE or postgresql://USER@HOST/DATABASE (--db, or {DB_ENV}; the default is '
+              f'{DEFAULT_DB_URL})')
 
 
 def sqlite_path(url: URL) -> str | None:

@@ -152,6 +152,9 @@ class History(StoreBase):
         return found
 
     def _entry_of(self, session: Session, kind: str, object_id: int, version: int) -> HistoryEntry | None:
+        if not 1 <= version <= _MAX_VERSION:
+            # No row has it; asked for, the databases' integers would overflow rather than find none.
+            return None
         return session.scalar(select(HistoryEntry).where(
             HistoryEntry.kind == kind, HistoryEntry.object_id == object_id, HistoryEntry.version == version))
 
@@ -202,6 +205,10 @@ class History(StoreBase):
             final = entries[-1]
             row = ChangeRow(last, final['kind'], final['object_id'], final['version'], final['action'])
             session.execute(select(func.pg_notify(CHANNEL, row.payload())))
+
+
+# The largest version a row can have: the databases' integers hold no more.
+_MAX_VERSION = 2 ** 31 - 1
 
 
 def _json(value: Mapping[str, Any]) -> str:
