@@ -578,3 +578,15 @@ def test_token_url_error_never_repeats_a_password() -> None:
         SecurityConfig(name='o', sec_type='oauth2', token_url='https://app:TOPSECRET@login.example.com/t',
                        client_id='app')
     assert info.value.field == 'token_url' and 'TOPSECRET' not in str(info.value)
+
+
+@pytest.mark.parametrize(('value', 'got'), [(5, 'a number'), (True, 'true or false'), (['a'], 'a list'),
+                                            ({'a': 1}, 'a mapping')])
+def test_a_name_or_host_that_is_no_text_is_refused_as_such_not_as_missing(value: Any, got: str) -> None:
+    """JSON's 5 or YAML's NO (false) is a value given: "is required" would say nothing was."""
+    refused('name', f'must be text; got {got}', name=value)
+    refused('host', f'must be text; got {got}', host=value)
+
+
+def test_a_lone_surrogate_in_a_name_is_called_what_it_is() -> None:
+    refused('name', 'U+D800, a lone surrogate, which UTF-8 cannot encode', name='x\ud800')

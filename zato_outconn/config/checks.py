@@ -48,6 +48,8 @@ WSDL_NAMESPACE = 'http://schemas.xmlsoap.org/wsdl/'
 
 
 def check_name(field: str, value: object) -> str:
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(field, f'must be text; got {_kind_of(value)}')
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(field, 'is required')
     if value != value.strip():
@@ -58,8 +60,7 @@ def check_name(field: str, value: object) -> str:
         raise ConfigError(field, 'must not contain control characters')
     invisible = _invisible(value)
     if invisible is not None:
-        raise ConfigError(field, f'must not contain {_code_point(invisible)}, an invisible formatting character '
-                                 'that makes the name display other than it is; remove it')
+        raise ConfigError(field, f'must not contain {_code_point(invisible)}, {_what_invisible(invisible)}; remove it')
     return value
 
 
@@ -71,6 +72,25 @@ def _invisible(value: str) -> str | None:
         if char in _FILLERS or (unicodedata.category(char) in _INVISIBLE_CATEGORIES and char not in _JOINERS):
             return char
     return None
+
+
+def _kind_of(value: object) -> str:
+    """What a value that is not text is, as JSON and YAML would call it (a YAML name 2024-01-01 is a date)."""
+    if isinstance(value, bool):
+        return 'true or false'
+    if isinstance(value, int | float):
+        return 'a number'
+    if isinstance(value, list | tuple):
+        return 'a list'
+    if isinstance(value, dict):
+        return 'a mapping'
+    return f'a {type(value).__name__}'
+
+
+def _what_invisible(char: str) -> str:
+    if unicodedata.category(char) == 'Cs':
+        return 'a lone surrogate, which UTF-8 cannot encode'
+    return 'an invisible formatting character that makes the name display other than it is'
 
 
 def _code_point(char: str) -> str:
@@ -157,6 +177,8 @@ def check_url(field: str, value: object, *, allow_query: bool = False) -> SplitR
     A URL is repeated in a message only if it cannot hold a password: any '@' in it (however the
     rest is mangled) keeps it out of every message.
     """
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(field, f'must be text; got {_kind_of(value)}')
     if not isinstance(value, str) or not value:
         raise ConfigError(field, 'is required')
     shown = repr(value) if '@' not in value else 'a URL with an @ in it (not shown)'
