@@ -266,3 +266,22 @@ def test_an_admin_setting_that_cannot_work_stops_the_start_naming_it(embedded_he
     with pytest.raises(ConfigError) as raised:
         prepare(embedded_here())
     assert raised.value.field == variable
+
+
+def test_an_address_that_cannot_be_listened_on_stops_the_start_with_one_line(embedded_here: Any) -> None:
+    """Before gunicorn, which would retry five times in its own words; an empty --host would have it
+    listen on every interface."""
+    from zato_outconn import ConfigError
+    from zato_outconn.admin.serving import prepare
+
+    for host, says in (('', 'is empty'), ('8.8.8.8', 'cannot be listened on'), ('999.1.1.1', 'cannot be listened on')):
+        with pytest.raises(ConfigError) as raised:
+            prepare(embedded_here(host=host, port=free_port()))
+        assert raised.value.field == '--host' and says in raised.value.rule, host
+    with socket.socket() as taken:
+        taken.bind(('127.0.0.1', 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError) as raised:
+            prepare(embedded_here(port=port))
+    assert raised.value.field == '--port' and f'{port} is taken' in raised.value.rule

@@ -14,10 +14,12 @@ needs ``db upgrade``.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
 import shutil
+import socket
 import ssl
 import sys
 import tempfile
@@ -126,6 +128,7 @@ def prepare(options: ServeOptions) -> Prepared:
                                               'sign sessions: set it to a long random text, the same on every server, '
                                               "e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
         database = None
+    _check_listen(options)
     _check_tls(options)
     store = Store(options.db_url)
     try:
@@ -156,6 +159,28 @@ def prepare(options: ServeOptions) -> Prepared:
     finally:
         store.close()
     return Prepared(app_config, lines)
+
+
+def _check_listen(options: ServeOptions) -> None:
+    """The address can be listened on; else one line, where gunicorn would retry five times and give up
+    in its own words (and an empty --host would have it listen on every interface)."""
+    if not options.host.strip():
+        raise ConfigError('--host', 'is empty; give the address to listen on: 127.0.0.1 for this machine only, '
+                                    '0.0.0.0 for every interface')
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(options.host, options.port, type=socket.SOCK_STREAM,
+                                                                flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, protocol) as probe:
+            # As gunicorn binds: an earlier run's sockets still closing do not stop it.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        if error.errno == errno.EADDRINUSE:
+            raise ConfigError('--port', f'{options.port} is taken on {options.host} ({reason}); stop what '
+                                        'listens there, or choose another port') from None
+        raise ConfigError('--host', f'{options.host} cannot be listened on ({reason}); give an address of this '
+                                    'machine') from None
 
 
 def _check_tls(options: ServeOptions) -> None:
