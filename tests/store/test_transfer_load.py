@@ -61,3 +61,19 @@ def test_a_document_that_is_not_utf8_is_refused_not_changed() -> None:
         load('{"format": "zato-outconn", "outconns": [{"name": "café"}]}'.encode('latin-1'))
     assert refused.value.field == 'file'
     assert refused.value.rule == 'is not UTF-8 text (at byte 53); save it as UTF-8'
+
+
+@pytest.mark.parametrize('value', ['abc', '-1', '0', '1e6'])
+def test_an_import_limit_that_is_no_whole_number_is_refused_naming_the_variable(
+        value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('ZATO_OUTCONN_MAX_IMPORT_BYTES', value)
+    with pytest.raises(ConfigError) as refused:
+        load(b'{}')
+    assert refused.value.field == 'ZATO_OUTCONN_MAX_IMPORT_BYTES'
+    assert 'must be a whole number of bytes, at least 1' in refused.value.rule
+
+
+def test_the_import_limit_from_the_environment_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('ZATO_OUTCONN_MAX_IMPORT_BYTES', '10')
+    with pytest.raises(ConfigError, match='is 14 bytes; an import takes 10 at most'):
+        load(b'{"format": ""}')

@@ -55,7 +55,8 @@ def load_service_class(path: str) -> type[Service]:
     try:
         found = getattr(module, class_name)
     except AttributeError:
-        raise ValueError(f'Module {module_name!r} has no {class_name!r}') from None
+        raise ValueError(f'Module {module_name!r} has no {class_name!r}; give the service as '
+                         'package.module:ClassName') from None
     if not (isinstance(found, type) and issubclass(found, Service)):
         raise ValueError(f'{path!r} is not a subclass of zato_outconn.Service')
     return found

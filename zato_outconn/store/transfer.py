@@ -49,7 +49,7 @@ def dump(document: Mapping[str, Any], output_format: str = 'json') -> str:
 
 def load(data: str | bytes, *, limit: int | None = None) -> dict[str, Any]:
     """A document from JSON or YAML text, refused above the size limit (ZATO_OUTCONN_MAX_IMPORT_BYTES)."""
-    limit = limit if limit is not None else int(os.environ.get(MAX_IMPORT_ENV) or DEFAULT_MAX_IMPORT)
+    limit = limit if limit is not None else _import_limit()
     size = len(data.encode('utf-8') if isinstance(data, str) else data)
     if size > limit:
         raise ConfigError('file', f'is {size} bytes; an import takes {limit} at most ({MAX_IMPORT_ENV})')
@@ -82,6 +82,18 @@ def load(data: str | bytes, *, limit: int | None = None) -> dict[str, Any]:
     if document.get('format_version') != FORMAT_VERSION:
         raise ConfigError('format_version', f'must be {FORMAT_VERSION}; got {document.get("format_version")!r}')
     return document
+
+
+def _import_limit() -> int:
+    """ZATO_OUTCONN_MAX_IMPORT_BYTES, else 10 MiB; one that is no whole number of at least 1 is refused
+    naming the variable (the admin checks it so at start; the command line reads it here)."""
+    raw = os.environ.get(MAX_IMPORT_ENV)
+    if not raw:
+        return DEFAULT_MAX_IMPORT
+    value = raw.strip()
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise ConfigError(MAX_IMPORT_ENV, f'must be a whole number of bytes, at least 1; got {printable(raw)[:40]!r}')
+    return int(value)
 
 
 def _yaml_problem(error: Exception) -> str:
