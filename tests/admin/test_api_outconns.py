@@ -104,6 +104,10 @@ def test_history_records_the_acting_token_and_rollback_makes_a_new_version(api: 
     assert rolled.get_json()['version'] == 3
     problem_of(api.post(f'{BASE}/{outconn_id}/rollback', json={'version': 9}), 422)
     problem_of(api.post(f'{BASE}/{outconn_id}/rollback', json={'version': 'one'}), 422)
+    # JSON's true is no version; lax, it would have been taken as 1.
+    refused = problem_of(api.post(f'{BASE}/{outconn_id}/rollback', json={'version': True}), 422)
+    assert refused['errors'][0]['field'] == 'version'
+    assert api.get(f'{BASE}/{outconn_id}').get_json()['version'] == 3
 
 
 def test_list_filters_sorts_and_pages(api: API) -> None:

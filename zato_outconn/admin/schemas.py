@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, create_model
 from pydantic.fields import FieldInfo
 
 from zato_outconn.config import OutconnConfig, SecurityConfig
@@ -112,7 +112,8 @@ class HistoryItem(BaseModel):
 class Rollback(BaseModel):
     model_config = _FORBID
 
-    version: int = Field(ge=1, le=2 ** 31, description='The version whose settings to go back to.')
+    # Strict: JSON's true is no version (lax, it would be taken as 1).
+    version: StrictInt = Field(ge=1, le=2 ** 31 - 1, description='The version whose settings to go back to.')
 
 
 # ---------------------------------------------------------------------- security definitions
