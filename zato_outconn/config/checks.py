@@ -199,6 +199,10 @@ def check_url(field: str, value: object, *, allow_query: bool = False) -> SplitR
         raise ConfigError(field, f'must be a URL starting with http:// or https://; got {shown}')
     if not parts.hostname:
         raise ConfigError(field, f'must name a host, as in https://example.com:8080; got {shown}')
+    problem = _host_problem(parts.hostname) if not parts.netloc.startswith('[') else None
+    if problem is not None:
+        # Saved, it would fail only when called, or reach another host: http://x\\y goes to x.
+        raise ConfigError(field, f'has a host that is no host name or address ({problem}); got {shown}')
     try:
         port = parts.port  # reading it validates it
     except ValueError:
@@ -210,6 +214,23 @@ def check_url(field: str, value: object, *, allow_query: bool = False) -> SplitR
         raise ConfigError(field, 'must not contain a query string or fragment' if not allow_query
                           else 'must not contain a fragment (#)')
     return parts
+
+
+def _host_problem(host: str) -> str | None:
+    """What makes a host (not an IPv6 address) no DNS name or IPv4 address, or None: letters, digits,
+    hyphens and underscores in labels of at most 63 characters, 253 in all (as IDNA encodes them)."""
+    name = host[:-1] if host.endswith('.') else host
+    for char in name:
+        if not (char.isascii() and (char.isalnum() or char in '-_.')) \
+                and not (not char.isascii() and unicodedata.category(char)[0] in 'LMN'):
+            return f'{_code_point(char)} cannot be in one'
+    try:
+        encoded = name.encode('idna')
+    except UnicodeError:
+        return 'a label is empty or longer than 63 characters, or cannot be encoded as IDNA'
+    if len(encoded) > 253 or any(not label or len(label) > 63 for label in encoded.split(b'.')):
+        return 'a label is empty or longer than 63 characters, or the name longer than 253'
+    return None
 
 
 def check_url_text(field: str, value: object, *, allow_query: bool = False) -> str:
