@@ -140,3 +140,11 @@ def test_a_host_that_is_no_host_name_is_refused_when_saved_not_when_called(host:
                                   'http://10.0.0.7', 'http://[::1]:8080', 'https://CRM.Example.com'])
 def test_host_names_of_every_usual_form_are_kept(host: str) -> None:
     assert OutconnConfig(name='CRM', host=host).host == host
+
+
+@pytest.mark.parametrize(('path', 'shown'), [('/a\nb', "'\\n' at position 2: percent-encode it (%0A)"),
+                                             ('/a\tb', "'\\t' at position 2: percent-encode it (%09)")])
+def test_a_control_character_in_url_path_is_refused_saying_how_to_send_it(path: str, shown: str) -> None:
+    """Sent, it would go percent-encoded; shown raw, a line break splits the list of templates."""
+    errors = refused(url_path=path)
+    assert list(errors) == ['url_path'] and shown in errors['url_path']

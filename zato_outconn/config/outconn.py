@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
-from urllib.parse import urlunsplit
+from urllib.parse import quote, urlunsplit
 
 from pydantic import Field, model_validator
 
 from zato_outconn.config.base import ConfigModel, Problems, checked
 from zato_outconn.config.checks import (
+    CONTROL,
     MAX_CHOICE_LENGTH,
     MAX_KIND_LENGTH,
     MAX_NAME_LENGTH,
@@ -68,6 +69,12 @@ def _check_host(field: str, value: object) -> str:
 def _check_url_path(field: str, value: object) -> str:
     if not isinstance(value, str):
         raise ConfigError(field, 'must be text')
+    control = CONTROL.search(value)
+    if control is not None:
+        # Sent percent-encoded, but shown raw wherever the template is listed: almost surely a slip.
+        raise ConfigError(field, f'must not contain control characters (a line break, a tab); got {control.group()!r} '
+                                 f'at position {control.start()}: percent-encode it ({quote(control.group())}) if the '
+                                 'server needs it')
     try:
         PathTemplate.parse(value)
     except TemplateError as error:
