@@ -87,10 +87,12 @@ def test_a_lone_surrogate_in_a_template_is_a_config_error() -> None:
 
 
 @pytest.mark.parametrize(('field', 'value'), [
+    ('host', 'http://' + 'h' * 2100),
     ('url_path', '/' + 'p' * 3000),
+    ('proxy', 'http://' + 'p' * 2000),
     ('content_type', 'application/' + 'x' * 200),
     ('cid_header', 'X-' + 'c' * 200),
-], ids=['url_path', 'content_type', 'cid_header'])
+], ids=['host', 'url_path', 'proxy', 'content_type', 'cid_header'])
 def test_over_long_settings_are_refused_naming_the_field(field: str, value: str) -> None:
     errors = refused(**{field: value})
     assert list(errors) == [field]
@@ -104,7 +106,7 @@ def test_an_over_long_soap_action_is_refused() -> None:
 
 
 @pytest.mark.parametrize('field', ['host', 'proxy'])
-@pytest.mark.parametrize('name', ['h' * 64, ('h' * 60 + '.') * 5 + 'com', 'h' * 2100])
+@pytest.mark.parametrize('name', ['h' * 64, ('h' * 60 + '.') * 5 + 'com', ('h' * 63 + '.') * 30 + 'com'])
 def test_a_host_name_longer_than_dns_allows_is_refused(field: str, name: str) -> None:
     """A label holds 63 characters at most, a name 253: a longer one no resolver takes, long before the
     column's 2000."""

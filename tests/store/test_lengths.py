@@ -68,7 +68,9 @@ def assert_too_long(info: pytest.ExceptionInfo[ConfigError], field: str, length:
     assert f'at most {length} characters' in info.value.rule
 
 
-@pytest.mark.parametrize('field', sorted(OUTCONN_TEXT))
+# A host is a DNS name, 253 characters at most: no host or proxy URL fills its 2000-character column
+# (tests/config/test_config_bounds.py has the longest name DNS allows).
+@pytest.mark.parametrize('field', sorted(set(OUTCONN_TEXT) - {'host', 'proxy'}))
 def test_outconn_text_at_its_limit_is_stored_and_read_back(store: Store, field: str) -> None:
     settings = outconn_settings(field, limit(OutconnConfig, field))
     record = store.create_outconn(OutconnConfig(**settings))

@@ -181,7 +181,8 @@ def check_url(field: str, value: object, *, allow_query: bool = False) -> SplitR
         raise ConfigError(field, f'must be text; got {_kind_of(value)}')
     if not isinstance(value, str) or not value:
         raise ConfigError(field, 'is required')
-    shown = repr(value) if '@' not in value else 'a URL with an @ in it (not shown)'
+    shown = (repr(value) if len(value) <= 200 else f'{value[:200]!r}...') if '@' not in value \
+        else 'a URL with an @ in it (not shown)'
     if CONTROL.search(value) or ' ' in value:
         raise ConfigError(field, 'must not contain spaces or control characters')
     try:
@@ -199,7 +200,10 @@ def check_url(field: str, value: object, *, allow_query: bool = False) -> SplitR
         raise ConfigError(field, f'must be a URL starting with http:// or https://; got {shown}')
     if not parts.hostname:
         raise ConfigError(field, f'must name a host, as in https://example.com:8080; got {shown}')
-    problem = _host_problem(parts.hostname) if not parts.netloc.startswith('[') else None
+    # A URL longer than its column is refused by that rule, which says to shorten it; past 253
+    # characters no host is a DNS name anyway.
+    problem = _host_problem(parts.hostname) \
+        if not parts.netloc.startswith('[') and len(value) <= MAX_URL_LENGTH else None
     if problem is not None:
         # Saved, it would fail only when called, or reach another host: http://x\\y goes to x.
         raise ConfigError(field, f'has a host that is no host name or address ({problem}); got {shown}')
