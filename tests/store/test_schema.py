@@ -141,6 +141,17 @@ def test_required_settings_are_not_null() -> None:
     assert nullable == set(OutconnConfig._nullable) - {'security'} | {'security_id'}
 
 
+def down_and_up(url: str, revision: str) -> None:
+    """The database taken down to ``revision`` and up to the head again, its rows kept."""
+    engine = create_db_engine(url)
+    try:
+        downgrade(engine, revision)
+        upgrade(engine)
+        check_current(engine)
+    finally:
+        engine.dispose()
+
+
 def test_downgrade_and_upgrade_keep_rows_that_refer_to_each_other(db_url: str) -> None:
     store = Store(db_url)
     try:
@@ -148,14 +159,8 @@ def test_downgrade_and_upgrade_keep_rows_that_refer_to_each_other(db_url: str) -
         store.create_outconn(OutconnConfig(name='CRM', host='http://crm.example.com', security='creds'))
     finally:
         store.close()
-    engine = create_db_engine(db_url)
-    try:
-        # Each of these rebuilds tables that other rows point at.
-        downgrade(engine, '0001')
-        upgrade(engine)
-        check_current(engine)
-    finally:
-        engine.dispose()
+    # Each of these rebuilds tables that other rows point at.
+    down_and_up(db_url, '0001')
     store = Store(db_url)
     try:
         (template,) = store.load_templates()
@@ -208,13 +213,8 @@ def test_0011_starts_sqlite_ids_past_every_id_its_history_has_seen(sqlite_url: s
         store.delete_outconn('plain_http', 'Gone')
     finally:
         store.close()
-    engine = create_db_engine(sqlite_url)
-    try:
-        # As a database made before 0011: its tables give the highest id plus one.
-        downgrade(engine, '0010')
-        upgrade(engine)
-    finally:
-        engine.dispose()
+    # As a database made before 0011: its tables give the highest id plus one.
+    down_and_up(sqlite_url, '0010')
     store = Store(sqlite_url)
     try:
         made = store.create_outconn(OutconnConfig(name='New', host='http://c.example.com'))

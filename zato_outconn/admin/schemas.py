@@ -21,6 +21,7 @@ from zato_outconn.config.checks import MAX_NAME_LENGTH
 from zato_outconn.config.outconn import TRANSPORTS
 from zato_outconn.config.security import PUBLIC_SETTINGS
 from zato_outconn.exceptions import ConfigError
+from zato_outconn.store.models import MAX_INTEGER
 from zato_outconn.store.queries import SORT_KEYS
 from zato_outconn.store.transfer import ON_CONFLICT
 
@@ -113,7 +114,7 @@ class Rollback(BaseModel):
     model_config = _FORBID
 
     # Strict: JSON's true is no version (lax, it would be taken as 1).
-    version: StrictInt = Field(ge=1, le=2 ** 31 - 1, description='The version whose settings to go back to.')
+    version: StrictInt = Field(ge=1, le=MAX_INTEGER, description='The version whose settings to go back to.')
 
 
 # ---------------------------------------------------------------------- security definitions

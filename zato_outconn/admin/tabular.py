@@ -20,7 +20,7 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from zato_outconn.config import OutconnConfig, SecurityConfig
+from zato_outconn.config import SECRET_SETTINGS, OutconnConfig, SecurityConfig
 from zato_outconn.exceptions import ConfigError, printable
 from zato_outconn.store.transfer import FORMAT, FORMAT_VERSION, SECRET_FLAGS
 
@@ -110,7 +110,7 @@ def _check_columns(names: Sequence[str]) -> None:
         if name in seen:
             raise ConfigError('file', f'names the column {printable(name)!r} twice; keep one')
         seen.add(name)
-        if name in ('secret', 'key_password'):
+        if name in SECRET_SETTINGS:
             raise ConfigError('file', f'has a {name} column; a CSV export holds no secrets, and an import takes '
                                       'none from one: set them afterwards (security set-password), or import JSON')
         if name not in _COLUMN_NAMES:

@@ -90,7 +90,7 @@ class StoreBase:
     def _sessions(self) -> Iterator[Session]:
         """A session for reads (and the base of every transaction); database failures become StoreError."""
         if self._sqlite_file is not None and not os.path.exists(self._sqlite_file):
-            target = _shown(self.engine.url)
+            target = shown_url(self.engine.url)
             raise StoreError(f'The database file {self._sqlite_file} is gone: it was deleted or moved while '
                              f'the store was open; put it back, or create a new one with: '
                              f'zato-outconn --db {target} db upgrade, and open the store again')
@@ -133,7 +133,7 @@ def store_error(error: Exception, url: URL, timeout: float | None = None) -> Out
 
     The URL is shown without its password; the driver's own words, first line only, say the detail.
     """
-    target = _shown(url)
+    target = shown_url(url)
     original = getattr(error, 'orig', None) or error
     detail = _first_line(original)
     text = detail.lower()
@@ -194,7 +194,7 @@ def check_sqlite_file(url: URL, *, must_exist: bool) -> None:
     path = sqlite_path(url)
     if path is None:
         return
-    target = _shown(url)
+    target = shown_url(url)
     cannot = f'The database file {path} cannot be opened'
     try:
         mode = os.stat(path).st_mode
@@ -240,10 +240,6 @@ def _timeout_or_none(value: float | None) -> float | None:
         return lock_timeout(value)
     except ConfigError:
         return None
-
-
-def _shown(url: URL) -> str:
-    return shown_url(url)
 
 
 def _first_line(error: BaseException) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from zato_outconn.exceptions import NotFound
 from zato_outconn.store.base import StoreBase
-from zato_outconn.store.models import Base, ChangeCounter, HistoryEntry, utc_now
+from zato_outconn.store.models import MAX_INTEGER, Base, ChangeCounter, HistoryEntry, utc_now
 from zato_outconn.store.records import utc
 from zato_outconn.sync.changes import CHANNEL
 
@@ -152,7 +152,7 @@ class History(StoreBase):
         return found
 
     def _entry_of(self, session: Session, kind: str, object_id: int, version: int) -> HistoryEntry | None:
-        if not 1 <= version <= _MAX_VERSION:
+        if not 1 <= version <= MAX_INTEGER:
             # No row has it; asked for, the databases' integers would overflow rather than find none.
             return None
         return session.scalar(select(HistoryEntry).where(
@@ -205,10 +205,6 @@ class History(StoreBase):
             final = entries[-1]
             row = ChangeRow(last, final['kind'], final['object_id'], final['version'], final['action'])
             session.execute(select(func.pg_notify(CHANNEL, row.payload())))
-
-
-# The largest version a row can have: the databases' integers hold no more.
-_MAX_VERSION = 2 ** 31 - 1
 
 
 def _json(value: Mapping[str, Any]) -> str:

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from zato_outconn.store.base import StoreBase
@@ -75,9 +75,8 @@ class Logins(StoreBase):
         """The password was right: the user's failures are forgotten, and this sign-in is no failure of
         its address (whose earlier ones stay counted)."""
         with self._transaction() as session:
-            session.execute(delete(FailedLogin).where(
-                (FailedLogin.id == pending.address_row)
-                | ((FailedLogin.kind == 'user') & (FailedLogin.key == pending.name[:MAX_KEY_LENGTH]))))
+            session.execute(delete(FailedLogin).where((FailedLogin.id == pending.address_row)
+                                                      | _of_user(pending.name)))
 
     def record_failed_login(self, name: str, address: str, window: float, *, now: datetime | None = None) -> None:
         moment = now or utc_now()
@@ -97,8 +96,7 @@ class Logins(StoreBase):
     def clear_failed_logins(self, name: str) -> None:
         """Forget the user's failures (after a sign-in that succeeded); the address's stay counted."""
         with self._transaction() as session:
-            session.execute(delete(FailedLogin).where(FailedLogin.kind == 'user',
-                                                      FailedLogin.key == name[:MAX_KEY_LENGTH]))
+            session.execute(delete(FailedLogin).where(_of_user(name)))
 
     @staticmethod
     def _lock_keys(session: Session, name: str, address: str) -> None:
@@ -117,6 +115,11 @@ class Logins(StoreBase):
         with self._sessions() as session:
             return int(session.scalar(select(func.count()).select_from(FailedLogin).where(
                 FailedLogin.kind == kind, FailedLogin.key == key[:MAX_KEY_LENGTH])) or 0)
+
+
+def _of_user(name: str) -> ColumnElement[bool]:
+    """The rows of the failures counted against a user name."""
+    return (FailedLogin.kind == 'user') & (FailedLogin.key == name[:MAX_KEY_LENGTH])
 
 
 def _prune(session: Session, window: float, moment: datetime) -> None:

@@ -53,6 +53,10 @@ class _Versioned:
         return {'version_id_col': cls.__table__.c.version}  # type: ignore[attr-defined]
 
 
+# The largest id or version the databases' integer columns hold; past it a query overflows rather
+# than finding no row.
+MAX_INTEGER = 2 ** 31 - 1
+
 # On SQLite, ids are never given twice (AUTOINCREMENT): a row's id names its history and pings, and a
 # stale edit by id must find nothing rather than the row made after it was deleted (migration 0011).
 _NEVER_REUSED = {'sqlite_autoincrement': True}

@@ -22,6 +22,7 @@ from zato_outconn.admin.problems import csrf_refused, is_page_request, page_erro
 from zato_outconn.admin.settings import PREFIX
 from zato_outconn.conn.ping import short_text as short_text  # the pages import it from here
 from zato_outconn.exceptions import ConfigError
+from zato_outconn.store.models import MAX_INTEGER
 
 View = TypeVar('View', bound=Callable[..., Any])
 
@@ -30,7 +31,7 @@ LOGIN_ENDPOINT = 'pages_auth.login'
 # Where / and a sign-in without a next page lead.
 HOME = '/outconns'
 # The largest id or version the databases' integers hold; a larger one in a path is no row (404).
-MAX_NUMBER = 2 ** 31 - 1
+MAX_NUMBER = MAX_INTEGER
 
 
 def signed_in() -> Principal | None:
