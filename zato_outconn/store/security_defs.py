@@ -62,7 +62,7 @@ class SecurityDefinitions(History):
         """Change only one secret of a definition: by default its password, key, token or private key."""
         if setting not in SECRET_SETTINGS:
             raise ConfigError('setting', f'must be one of {", ".join(SECRET_SETTINGS)}; got {setting!r}')
-        if not secret or secret == MASK:
+        if not secret_given(secret):
             raise ConfigError(setting, 'must not be empty or the mask that stands in for a stored secret')
         with self._transaction() as session:
             row = self._security_row(session, name)
@@ -101,7 +101,7 @@ class SecurityDefinitions(History):
         # the stored key; a secret that no longer decrypts can still be replaced.
         # An empty secret in the changes, as a form left blank sends, keeps the stored one, and so
         # does the mask a form or an export shows in its place.
-        replaced = [setting for setting in ENCRYPTED_SETTINGS if changes.get(setting) not in (None, '', MASK)]
+        replaced = [setting for setting in ENCRYPTED_SETTINGS if secret_given(changes.get(setting))]
         changes = {key: value for key, value in changes.items()
                    if key not in ENCRYPTED_SETTINGS or key in replaced}
         stored = self._decrypted(row, tolerant=True)
@@ -190,7 +190,7 @@ class SecurityDefinitions(History):
         """These settings of a config encrypted, as they are stored; None for what is not set, and for the
         mask that stands in for a secret (an export's, a form's): it is no secret anyone gave."""
         box = self.secret_box
-        return {setting: box.encrypt(value) if _given(value := getattr(config, setting)) else None
+        return {setting: box.encrypt(value) if secret_given(value := getattr(config, setting)) else None
                 for setting in settings}
 
     def _encrypt_into(self, row: SecurityDefinition, config: SecurityConfig, settings: Iterable[str]) -> None:
@@ -249,10 +249,10 @@ SEC_TYPE_FIXED = 'cannot be changed; create a new definition of the other type'
 def created_security(config: SecurityConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """What a new definition's history row says: its changes (each secret set as changed) and settings."""
     settings = public_settings(config)
-    return diff({}, settings, [name for name in ENCRYPTED_SETTINGS if _given(getattr(config, name))]), settings
+    return diff({}, settings, [name for name in ENCRYPTED_SETTINGS if secret_given(getattr(config, name))]), settings
 
 
-def _given(value: str | None) -> bool:
+def secret_given(value: str | None) -> bool:
     """Whether a secret setting holds a value to keep: not empty, and not the mask."""
     return bool(value) and value != MASK
 

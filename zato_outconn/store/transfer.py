@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import Table, insert, null, select
 from sqlalchemy.orm import Session
 
-from zato_outconn.config import MASK, SECRET_SETTINGS, SECURITY_TYPES, OutconnConfig, SecurityConfig
+from zato_outconn.config import SECRET_SETTINGS, SECURITY_TYPES, OutconnConfig, SecurityConfig
 from zato_outconn.exceptions import ConfigError, ImportRefused, printable
 from zato_outconn.store.history import CHANGED, diff
 from zato_outconn.store.models import OutgoingConnection, SecurityDefinition, utc_now
 from zato_outconn.store.outconns import Outconns, outconn_columns
-from zato_outconn.store.security_defs import SEC_TYPE_FIXED, created_security, public_settings
+from zato_outconn.store.security_defs import SEC_TYPE_FIXED, created_security, public_settings, secret_given
 from zato_outconn.sync.changes import Change
 
 FORMAT = 'zato-outconn'
@@ -235,7 +235,7 @@ class Transfer(Outconns):
                 continue
             seen.add(name)
             # The secrets the file holds: each is written, and the report says so, never showing it.
-            secrets = [setting for setting in SECRET_SETTINGS if values.get(setting) not in (None, '', MASK)]
+            secrets = [setting for setting in SECRET_SETTINGS if secret_given(values.get(setting))]
             row = stored.get(name)
             if row is None:
                 item.changes = dict.fromkeys(secrets, CHANGED)
